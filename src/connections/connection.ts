@@ -1,0 +1,26 @@
+/**
+ * The contract every kind of connection keeps towards the pool: hand out
+ * channels, close once. Policy (naming, sharing, when to close) is the pool's.
+ */
+import type { ConnectionKind } from '../protocol/types.ts';
+
+export interface Connection {
+  readonly name: string;
+  readonly kind: ConnectionKind;
+  /** The subprotocol the server chose (WebSocket), else `''`. */
+  readonly protocol: string;
+  /** `false` once it closed, by the manager or by the other side. */
+  readonly alive: boolean;
+  /** A new channel for one handler; the returned port is to be transferred to its worker. */
+  attach(): MessagePort;
+  /**
+   * Closes the connection and every channel; idempotent. Resolves when it is
+   * closed (WebSocket: closing handshake done or `timeout` passed).
+   */
+  close(timeout: number): Promise<ConnectionCloseInfo>;
+}
+
+export interface ConnectionCloseInfo {
+  closeCode: number | null;
+  abortedRequests: number;
+}

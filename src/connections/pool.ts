@@ -1,0 +1,177 @@
+/**
+ * The named connections of one session (DESIGN.md §2): resolves names
+ * (`null` → the default endpoint), checks what a handler may use, shares one
+ * connection and one attempt per name, and closes everything once, when the
+ * session says every handler has finished.
+ */
+import { SyncError } from '../protocol/errors.ts';
+import type { ChannelGrant } from '../protocol/api.ts';
+import type { ConnectionKind } from '../protocol/types.ts';
+import type { Connection } from './connection.ts';
+import type { EndpointConfig } from './endpoint-config.ts';
+import { FetchConnection } from './fetch-connection.ts';
+import { WebSocketConnection } from './websocket-connection.ts';
+
+/** What the pool reports about a connection. */
+export interface PoolRecord {
+  name: string;
+  kind: ConnectionKind;
+  handlers: string[];
+  openedAt: number;
+  closedAt: number | null;
+  closeCode: number | null;
+  abortedRequests: number;
+}
+
+export interface PoolEvents {
+  open(name: string, kind: ConnectionKind, handlerId: string): void;
+  error(name: string, kind: ConnectionKind, handlerId: string, error: Error): void;
+  close(name: string, kind: ConnectionKind, code: number | null): void;
+}
+
+interface Entry {
+  kind: ConnectionKind;
+  attempt: Promise<Connection>;
+  connection: Connection | null;
+  record: PoolRecord | null;
+}
+
+export interface PoolOptions {
+  endpoints: ReadonlyMap<string, EndpointConfig>;
+  defaultEndpoint: string | null;
+  /** How long to wait for each WebSocket's closing handshake. */
+  closeTimeout: number;
+  events: PoolEvents;
+}
+
+export class ConnectionPool {
+  readonly #options: PoolOptions;
+  readonly #entries = new Map<string, Entry>();
+  readonly #records: PoolRecord[] = [];
+  readonly #controller = new AbortController();
+  #closed: Promise<PoolRecord[]> | null = null;
+
+  constructor(options: PoolOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Resolves `name` for `handlerId` (allowed: `null` means every endpoint),
+   * opening the connection on first use; the same name always gives the same
+   * connection. Resolves with a new channel to it.
+   */
+  async establish(handlerId: string, allowed: ReadonlySet<string> | null, name: unknown): Promise<ChannelGrant<MessagePort>> {
+    const resolved = this.#resolve(handlerId, allowed, name);
+    if (this.#closed) throw new SyncError('E_UNEXPECTED', `Handler '${handlerId}' asked for endpoint '${resolved}' after the session closed its connections.`);
+    const entry = this.#entryFor(resolved, handlerId);
+    let connection: Connection;
+    try {
+      connection = await entry.attempt;
+    } catch (error) {
+      throw rename(error, handlerId);
+    }
+    if (this.#closed || !connection.alive) {
+      throw new SyncError('E_UNEXPECTED', `Handler '${handlerId}': endpoint '${resolved}' closed before it could be handed over; the session is ending.`);
+    }
+    const record = entry.record!;
+    if (!record.handlers.includes(handlerId)) record.handlers.push(handlerId);
+    return { name: resolved, kind: entry.kind, port: connection.attach(), protocol: connection.protocol };
+  }
+
+  /** Names of the connections open now. */
+  openNames(): string[] {
+    return [...this.#entries].filter(([, e]) => e.connection?.alive).map(([name]) => name);
+  }
+
+  /** Closes every connection the session opened and aborts attempts still running; idempotent. */
+  closeAll(): Promise<PoolRecord[]> {
+    this.#closed ??= (async () => {
+      this.#controller.abort(new SyncError('E_ABORT', 'The sync session ended while the connection was being established.'));
+      const entries = [...this.#entries.values()];
+      await Promise.allSettled(entries.map((e) => e.attempt));
+      await Promise.allSettled(entries.map(async (e) => {
+        if (!e.connection || !e.record) return;
+        const info = await e.connection.close(this.#options.closeTimeout);
+        this.#markClosed(e, info.closeCode, info.abortedRequests);
+      }));
+      this.#entries.clear();
+      return this.#records.map((r) => ({ ...r, handlers: [...r.handlers] }));
+    })();
+    return this.#closed;
+  }
+
+  #resolve(handlerId: string, allowed: ReadonlySet<string> | null, name: unknown): string {
+    const { endpoints, defaultEndpoint } = this.#options;
+    let resolved: string;
+    if (name === null || name === undefined) {
+      if (defaultEndpoint === null) {
+        throw new SyncError('E_INVALIDARG', `Handler '${handlerId}' asked for the default endpoint, but no defaultEndpoint is configured; pass a name (${[...endpoints.keys()].join(', ') || 'none configured'}) or set defaultEndpoint.`);
+      }
+      resolved = defaultEndpoint;
+    } else if (typeof name !== 'string') {
+      throw new SyncError('E_INVALIDARG', `Handler '${handlerId}' passed ${describe(name)} as an endpoint name; pass a string, or null for the default endpoint.`);
+    } else {
+      resolved = name;
+    }
+    if (!endpoints.has(resolved)) {
+      throw new SyncError('E_INVALIDARG', `Handler '${handlerId}' asked for endpoint '${resolved}', which is not configured; configured: ${[...endpoints.keys()].join(', ') || 'none'}.`);
+    }
+    if (allowed !== null && !allowed.has(resolved)) {
+      throw new SyncError('E_ACCESSDENIED', `Handler '${handlerId}' may not use endpoint '${resolved}'; its registration allows: ${[...allowed].join(', ') || 'none'}. Add it to the handler's endpoints.`);
+    }
+    return resolved;
+  }
+
+  #entryFor(name: string, handlerId: string): Entry {
+    const existing = this.#entries.get(name);
+    if (existing) return existing;
+    const config = this.#options.endpoints.get(name)!;
+    const entry: Entry = { kind: config.kind, attempt: null!, connection: null, record: null };
+    const signal = this.#controller.signal;
+    entry.attempt = (async () => {
+      try {
+        const connection = config.kind === 'websocket'
+          ? await WebSocketConnection.open(name, config, signal, (code) => this.#onClosedByPeer(name, entry, code))
+          : await FetchConnection.open(name, config, signal);
+        entry.connection = connection;
+        entry.record = { name, kind: config.kind, handlers: [], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0 };
+        this.#records.push(entry.record);
+        this.#options.events.open(name, config.kind, handlerId);
+        return connection;
+      } catch (error) {
+        // A failed attempt is forgotten, so a later call tries again; it never touches other connections.
+        if (this.#entries.get(name) === entry) this.#entries.delete(name);
+        this.#options.events.error(name, config.kind, handlerId, error as Error);
+        throw error;
+      }
+    })();
+    this.#entries.set(name, entry);
+    return entry;
+  }
+
+  /** The peer closed a WebSocket during the session: record it; the next call for the name opens a new one. */
+  #onClosedByPeer(name: string, entry: Entry, code: number): void {
+    if (this.#closed) return;
+    if (this.#entries.get(name) === entry) this.#entries.delete(name);
+    this.#markClosed(entry, code, 0);
+  }
+
+  #markClosed(entry: Entry, code: number | null, abortedRequests: number): void {
+    const record = entry.record;
+    if (!record || record.closedAt !== null) return;
+    record.closedAt = Date.now();
+    record.closeCode = code;
+    record.abortedRequests = abortedRequests;
+    this.#options.events.close(record.name, record.kind, code);
+  }
+}
+
+function rename(error: unknown, handlerId: string): unknown {
+  if (!SyncError.is(error) || error.message.includes(`'${handlerId}'`)) return error;
+  return new SyncError(error.code, `Handler '${handlerId}': ${error.message}`, { cause: error.cause });
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'object') return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+  return `a ${typeof value} (${String(value)})`;
+}

@@ -1,0 +1,60 @@
+/**
+ * The per-handler state machine of a session (DESIGN.md §3), as pure data:
+ * which phase may follow which, and which handler calls each phase allows.
+ */
+import { SyncError } from '../protocol/errors.ts';
+
+/** Where a handler is in its session. */
+export type SlotPhase = 'starting' | 'initializing' | 'enumerating' | 'preparing' | 'synchronizing' | 'finished';
+
+/** How a handler's part of the session ended. */
+export type SlotOutcome =
+  | 'succeeded' // synchronize resolved
+  | 'failed' // a step rejected or answered nonsense
+  | 'declined' // initialize or prepare answered false (SyncMgr's S_FALSE)
+  | 'nothing-selected' // no item of the handler is selected
+  | 'crashed' // the worker died or failed to start
+  | 'timed-out' // the handler's time limit passed
+  | 'cancelled'; // the session was cancelled
+
+/** Calls a handler makes through its context. */
+export type HandlerCall = 'establishConnection' | 'progress' | 'logError' | 'deleteLogError';
+
+const NEXT: Record<SlotPhase, readonly SlotPhase[]> = {
+  starting: ['initializing', 'finished'],
+  initializing: ['enumerating', 'finished'],
+  enumerating: ['preparing', 'finished'],
+  preparing: ['synchronizing', 'finished'],
+  synchronizing: ['finished'],
+  finished: [],
+};
+
+const ALLOWED: Record<HandlerCall, readonly SlotPhase[]> = {
+  establishConnection: ['synchronizing'],
+  progress: ['preparing', 'synchronizing'],
+  logError: ['preparing', 'synchronizing'],
+  deleteLogError: ['preparing', 'synchronizing'],
+};
+
+/** `true` when `to` may follow `from`. */
+export function canAdvance(from: SlotPhase, to: SlotPhase): boolean {
+  return NEXT[from].includes(to);
+}
+
+/** The phase after `from`, or a thrown `E_UNEXPECTED` for an illegal step (a bug in the manager). */
+export function advance(from: SlotPhase, to: SlotPhase): SlotPhase {
+  if (!canAdvance(from, to)) throw new SyncError('E_UNEXPECTED', `A handler cannot go from '${from}' to '${to}'.`);
+  return to;
+}
+
+/**
+ * Checks that `call` is allowed in `phase`; the error names the call, the
+ * handler and when the call is allowed.
+ */
+export function checkCall(call: HandlerCall, phase: SlotPhase, handlerId: string): void {
+  const allowed = ALLOWED[call];
+  if (allowed.includes(phase)) return;
+  const when = allowed.length === 1 ? `inside synchronize()` : `inside prepare() or synchronize()`;
+  const now = phase === 'finished' ? 'after its work ended' : `while it is ${phase}`;
+  throw new SyncError('E_UNEXPECTED', `Handler '${handlerId}' called ${call}() ${now}; call it only ${when}, before that call returns.`);
+}

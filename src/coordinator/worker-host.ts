@@ -1,0 +1,103 @@
+/**
+ * Starts a handler's worker and watches it: the ready handshake (with a time
+ * limit), crash detection, and a clean end. A worker that throws an uncaught
+ * error, posts an unreadable message, or disappears (`self.close()`, killed)
+ * is reported through `died`, so no call into it can hang.
+ */
+import * as Comlink from 'comlink';
+import { SyncError } from '../protocol/errors.ts';
+import { PROTOCOL_VERSION, isReadyMessage, type HandlerApi } from '../protocol/api.ts';
+import type { ResolvedHandler, WorkerLike } from './options.ts';
+import { deferred } from '../internal/deferred.ts';
+
+export interface HostedWorker {
+  readonly api: Comlink.Remote<HandlerApi<MessagePort>>;
+  /** Resolves (never rejects) with the reason when the worker crashes or disappears. */
+  readonly died: Promise<SyncError>;
+  /** Releases the proxy, stops watching and terminates the worker; idempotent. */
+  terminate(): void;
+}
+
+/**
+ * Spawns the worker and waits for its ready handshake. Rejects with `E_FAIL`
+ * (factory threw, script failed, wrong protocol), `E_TIMEOUT` (no handshake
+ * within `timeouts.ready`) or the signal's reason; the worker is then terminated.
+ */
+export async function startWorker(handler: ResolvedHandler, signal: AbortSignal): Promise<HostedWorker> {
+  const who = `Handler '${handler.id}'`;
+  let worker: WorkerLike;
+  try {
+    worker = handler.worker();
+  } catch (cause) {
+    throw new SyncError('E_FAIL', `${who}: its worker factory threw: ${(cause as Error)?.message ?? cause}.`, { cause });
+  }
+  if (!worker || typeof worker.terminate !== 'function' || typeof worker.addEventListener !== 'function') {
+    throw new SyncError('E_FAIL', `${who}: its worker factory must return a Worker, e.g. new Worker(new URL('./handler.ts', import.meta.url), { type: 'module' }).`);
+  }
+  const died = deferred<SyncError>();
+  const watch = new AbortController();
+  let ended = false;
+  const onError = (event: ErrorEvent) => {
+    const where = event.filename ? ` (${event.filename}:${event.lineno})` : '';
+    const detail = event.message || 'its script failed to load or threw while starting';
+    died.resolve(new SyncError('E_FAIL', `${who}: its worker crashed: ${detail}${where}.`, { cause: event.error ?? undefined }));
+  };
+  const onMessageError = () => died.resolve(new SyncError('E_FAIL', `${who}: its worker sent a message that could not be read.`));
+  worker.addEventListener('error', onError);
+  worker.addEventListener('messageerror', onMessageError);
+
+  let api: Comlink.Remote<HandlerApi<MessagePort>> | null = null;
+  const terminate = () => {
+    if (ended) return;
+    ended = true;
+    watch.abort();
+    worker.removeEventListener('error', onError);
+    worker.removeEventListener('messageerror', onMessageError);
+    if (api) api[Comlink.releaseProxy]();
+    worker.terminate();
+  };
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onMessage: ((event: MessageEvent) => void) | undefined;
+  const onAbort = () => died.resolve(SyncError.is(signal.reason) ? signal.reason : new SyncError('E_ABORT', `${who}: start aborted.`));
+  // Rejects when the worker dies before its handshake; handled here so a later death is not an unhandled rejection.
+  const diedEarly = died.promise.then((e) => Promise.reject(e));
+  diedEarly.catch(() => {});
+  try {
+    const ready = await Promise.race([
+      new Promise<{ port: MessagePort; lock: string | null }>((resolve, reject) => {
+        onMessage = (event: MessageEvent) => {
+          const data: unknown = event.data;
+          if (!isReadyMessage(data)) return;
+          if (data.protocol !== PROTOCOL_VERSION) {
+            reject(new SyncError('E_FAIL', `${who}: its worker speaks protocol ${data.protocol}, the manager ${PROTOCOL_VERSION}; build both from the same syncmgr version.`));
+          } else {
+            resolve({ port: data.port as MessagePort, lock: data.lock });
+          }
+        };
+        worker.addEventListener('message', onMessage);
+        timer = setTimeout(() => reject(new SyncError('E_TIMEOUT', `${who}: its worker did not call defineHandler() within ${handler.timeouts.ready} ms; check that the worker module imports 'syncmgr/handler' and calls defineHandler().`)), handler.timeouts.ready);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }),
+      diedEarly,
+    ]);
+    api = Comlink.wrap<HandlerApi<MessagePort>>(ready.port);
+    if (ready.lock !== null && globalThis.navigator?.locks) watchLock(ready.lock, watch.signal, () => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended unexpectedly (it called close() or was killed).`)));
+  } catch (error) {
+    terminate();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+    if (onMessage) worker.removeEventListener('message', onMessage);
+  }
+  return { api, died: died.promise, terminate };
+}
+
+/** The worker holds `lock` while it lives: being granted it means the worker is gone. */
+function watchLock(lock: string, signal: AbortSignal, onGone: () => void): void {
+  navigator.locks.request(lock, { signal }, () => {
+    if (!signal.aborted) onGone();
+  }).catch(() => { /* aborted by terminate(): the manager ended the worker itself */ });
+}

@@ -1,0 +1,25 @@
+/**
+ * syncmgr, main thread: the sync manager, its events and types.
+ * @packageDocumentation
+ */
+export { SyncManager, type HandlerInfo, type ItemRecord } from './coordinator/manager.ts';
+export { SyncSession, type SessionState, type SynchronizeOptions } from './coordinator/session.ts';
+export {
+  DEFAULT_TIMEOUTS, MAX_HANDLER_NAME_LENGTH,
+  type HandlerRegistration, type SyncManagerOptions, type Timeouts, type WorkerLike,
+} from './coordinator/options.ts';
+export {
+  ConnectionEvent, HandlerStateEvent, ItemEvent, LogEvent, SessionEvent, type SyncManagerEventMap,
+} from './coordinator/events.ts';
+export type { LogEntry } from './coordinator/log-book.ts';
+export type { ConnectionRecord, HandlerResult, ItemSnapshot, SessionOutcome, SessionResult } from './coordinator/result.ts';
+export type { SlotOutcome, SlotPhase } from './coordinator/slot-phase.ts';
+export {
+  DEFAULT_CONNECT_TIMEOUT,
+  type Dynamic, type EndpointConfig, type FetchEndpoint, type WebSocketEndpoint,
+} from './connections/endpoint-config.ts';
+export { MAX_BATCH_BYTES, MAX_BATCH_FRAMES } from './internal/frame-batcher.ts';
+export { SyncError, type SyncErrorCode } from './protocol/errors.ts';
+export type {
+  ConnectionKind, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
+} from './protocol/types.ts';

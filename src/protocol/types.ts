@@ -1,0 +1,92 @@
+/**
+ * Data types shared by the sync manager (main thread) and the handler runtime
+ * (worker). Types only, and neither DOM nor worker globals.
+ */
+
+/** What started a session (SyncMgr's SYNCMGRFLAG events). */
+export type Trigger = 'manual' | 'invoke' | 'online' | 'hidden' | 'idle' | 'interval' | 'startup';
+
+export const TRIGGERS: readonly Trigger[] = ['manual', 'invoke', 'online', 'hidden', 'idle', 'interval', 'startup'];
+
+/** SyncMgr's item statuses plus Sync Center's `cancelled` and `disconnected`. */
+export type ItemStatus =
+  | 'pending'
+  | 'updating'
+  | 'updating-indeterminate'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'stopped'
+  | 'paused'
+  | 'resuming'
+  | 'cancelled'
+  | 'disconnected';
+
+export const ITEM_STATUSES: readonly ItemStatus[] = [
+  'pending', 'updating', 'updating-indeterminate', 'succeeded', 'failed', 'skipped',
+  'stopped', 'paused', 'resuming', 'cancelled', 'disconnected',
+];
+
+/** Statuses that end an item; afterwards it may only change to `failed`. */
+export const TERMINAL_STATUSES: readonly ItemStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
+
+/** The answer of `progress()`: go on, stop this item, or stop all of this handler's items. */
+export type ProgressAnswer = 'continue' | 'cancel-item' | 'cancel-all';
+
+/** One call of `ctx.progress(itemId, update)`; every field is optional. */
+export interface ProgressUpdate {
+  status?: ItemStatus;
+  text?: string;
+  value?: number;
+  max?: number;
+}
+
+/** Log levels of SyncMgr's error tab. */
+export type LogLevel = 'information' | 'warning' | 'error';
+
+export const LOG_LEVELS: readonly LogLevel[] = ['information', 'warning', 'error'];
+
+/** Options of `ctx.logError()`. */
+export interface LogOptions {
+  /** The item the entry is about. */
+  itemId?: string;
+  /** An id of the handler's choosing, to delete the entry later; generated when absent. */
+  errorId?: string;
+  /** The user can act on it (SyncMgr's ENABLEJUMPTEXT): the UI offers to open it. */
+  actionable?: boolean;
+}
+
+/** An item as a handler lists it. */
+export interface ItemInfo {
+  /** Stable id; the user's choice is stored against it. At most 256 characters. */
+  id: string;
+  /** Display name, at most 128 characters. */
+  name: string;
+  /** Included when the user has not chosen (default `true`). */
+  checked?: boolean;
+  /** When the item last synced, in epoch milliseconds, if the handler knows. */
+  lastUpdate?: number;
+}
+
+/** What `initialize()` learns about the session. */
+export interface InitializeInfo {
+  sessionId: string;
+  handlerId: string;
+  trigger: Trigger;
+  /** Opaque data passed by the app to `synchronize({ cookie })`. */
+  cookie: unknown;
+  /** The user started this session and is watching: UI is welcome (SyncMgr's MAYBOTHERUSER). */
+  mayBotherUser: boolean;
+}
+
+/** Kinds of connection an endpoint offers. */
+export type ConnectionKind = 'websocket' | 'fetch';
+
+/** WebSocket-like ready states of a channel. */
+export type ChannelReadyState = 0 | 1 | 2 | 3;
+
+/** Limits shared by both sides. */
+export const MAX_ITEM_ID_LENGTH = 256;
+export const MAX_ITEM_NAME_LENGTH = 128;
+export const MAX_LOG_TEXT_LENGTH = 4096;
+export const MAX_ENDPOINT_NAME_LENGTH = 128;

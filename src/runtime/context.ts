@@ -1,0 +1,102 @@
+/**
+ * The context a handler receives in `prepare()` and `synchronize()`: SyncMgr's
+ * callback (EstablishConnection, Progress, LogError, DeleteLogError) in
+ * promise form, plus the session's facts and an AbortSignal.
+ */
+import type * as Comlink from 'comlink';
+import { SyncError, unwrap } from '../protocol/errors.ts';
+import type { CoordinatorApi } from '../protocol/api.ts';
+import type {
+  ConnectionKind, InitializeInfo, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
+} from '../protocol/types.ts';
+import { FetchChannel } from './fetch-channel.ts';
+import { WebSocketChannel } from './websocket-channel.ts';
+
+export type Channel = WebSocketChannel | FetchChannel;
+export type ChannelOf<K extends ConnectionKind> = K extends 'websocket' ? WebSocketChannel : K extends 'fetch' ? FetchChannel : Channel;
+
+export interface HandlerContext {
+  readonly sessionId: string;
+  readonly handlerId: string;
+  readonly trigger: Trigger;
+  readonly cookie: unknown;
+  /** The user started the session and is watching. */
+  readonly mayBotherUser: boolean;
+  /** Aborts when the session is cancelled, the handler times out or the session ends. */
+  readonly signal: AbortSignal;
+  /**
+   * SyncMgr's EstablishConnection: resolves with a channel to the named
+   * endpoint (`null` or nothing: the default endpoint) once it is up. The same
+   * name gives the same underlying connection to every handler of the session.
+   * Pass `kind` to check the endpoint's kind and get the channel's type.
+   * Only inside `synchronize()`.
+   */
+  establishConnection<K extends ConnectionKind = ConnectionKind>(name?: string | null, kind?: K): Promise<ChannelOf<K>>;
+  /**
+   * Reports an item's progress and asks whether to go on: `continue`,
+   * `cancel-item` (skip it) or `cancel-all` (stop). Call it before each item.
+   */
+  progress(itemId: string, update?: ProgressUpdate): Promise<ProgressAnswer>;
+  /** Adds a log entry; resolves with its errorId (yours, or a generated one). */
+  logError(level: LogLevel, text: string, options?: LogOptions): Promise<string>;
+  /** Deletes one of this handler's log entries, or all of them without an id; resolves with how many. */
+  deleteLogError(errorId?: string): Promise<number>;
+  /** A signal that aborts when this item is skipped or cancelled, or the whole handler is. */
+  itemSignal(itemId: string): AbortSignal;
+}
+
+/** @internal State the runtime keeps for one session. */
+export class ContextState {
+  readonly controller = new AbortController();
+  readonly #items = new Map<string, AbortController>();
+
+  itemSignal(itemId: string): AbortSignal {
+    let c = this.#items.get(itemId);
+    if (!c) {
+      c = new AbortController();
+      this.#items.set(itemId, c);
+      if (this.controller.signal.aborted) c.abort(this.controller.signal.reason);
+      else this.controller.signal.addEventListener('abort', () => c!.abort(this.controller.signal.reason), { once: true });
+    }
+    return c.signal;
+  }
+
+  cancelItem(itemId: string, reason: unknown): void {
+    const signal = this.itemSignal(itemId);
+    if (!signal.aborted) this.#items.get(itemId)!.abort(reason);
+  }
+}
+
+/** @internal */
+export function createContext(info: InitializeInfo, coordinator: Comlink.Remote<CoordinatorApi<MessagePort>>, state: ContextState): HandlerContext {
+  const handlerId = info.handlerId;
+  return {
+    sessionId: info.sessionId,
+    handlerId,
+    trigger: info.trigger,
+    cookie: info.cookie,
+    mayBotherUser: info.mayBotherUser,
+    signal: state.controller.signal,
+    async establishConnection<K extends ConnectionKind = ConnectionKind>(name?: string | null, kind?: K): Promise<ChannelOf<K>> {
+      const grant = unwrap(await coordinator.establishConnection(name ?? null));
+      const channel = grant.kind === 'websocket' ? new WebSocketChannel(grant.name, grant.protocol, grant.port) : new FetchChannel(grant.name, grant.port);
+      if (kind !== undefined && kind !== grant.kind) {
+        channel.close();
+        throw new SyncError('E_INVALIDARG', `Handler '${handlerId}' asked for a ${kind} channel, but endpoint '${grant.name}' is a ${grant.kind} endpoint.`);
+      }
+      return channel as ChannelOf<K>;
+    },
+    async progress(itemId, update) {
+      const answer = unwrap(await coordinator.progress(itemId, update ?? {}));
+      if (answer === 'cancel-item') state.cancelItem(itemId, new SyncError('E_ABORT', `Item '${itemId}' of handler '${handlerId}' was cancelled.`));
+      return answer;
+    },
+    async logError(level, text, options) {
+      return unwrap(await coordinator.logError(level, text, options ?? {}));
+    },
+    async deleteLogError(errorId) {
+      return unwrap(await coordinator.deleteLogError(errorId ?? null));
+    },
+    itemSignal: (itemId) => state.itemSignal(itemId),
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * `defineHandler()`: turns a worker module into a sync handler. It exposes the
+ * handler to the manager over Comlink on a private MessagePort, holds a Web
+ * Lock for the worker's life (so the manager notices if the worker dies), and
+ * posts the ready handshake.
+ */
+import * as Comlink from 'comlink';
+import { SyncError, fail, fromWire, ok } from '../protocol/errors.ts';
+import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type ReadyMessage } from '../protocol/api.ts';
+import type { InitializeInfo, ItemInfo } from '../protocol/types.ts';
+import { ContextState, createContext, type HandlerContext } from './context.ts';
+
+/** What a handler module implements. Every method may be async. */
+export interface SyncHandler {
+  /** SyncMgr's Initialize: return `false` to decline this session. Optional. */
+  initialize?(info: InitializeInfo): boolean | void | Promise<boolean | void>;
+  /** SyncMgr's EnumSyncMgrItems: the items the user can choose from. */
+  items(): ItemInfo[] | Promise<ItemInfo[]>;
+  /** SyncMgr's PrepareForSync: return `false` to decline. Optional. */
+  prepare?(itemIds: string[], ctx: HandlerContext): boolean | void | Promise<boolean | void>;
+  /** SyncMgr's Synchronize: do the work; resolve when done, throw to fail. */
+  synchronize(itemIds: string[], ctx: HandlerContext): void | Promise<void>;
+}
+
+/** Where the handshake goes: the worker's global scope. */
+interface ReadyTarget {
+  postMessage(message: ReadyMessage<MessagePort>, transfer: Transferable[]): void;
+}
+
+/**
+ * Registers `handler` as this worker's sync handler. Call it once, at the top
+ * level of the worker module.
+ */
+export function defineHandler(handler: SyncHandler, target: ReadyTarget = globalThis as unknown as ReadyTarget): void {
+  if (typeof handler !== 'object' || handler === null || typeof handler.items !== 'function' || typeof handler.synchronize !== 'function') {
+    throw new SyncError('E_INVALIDARG', 'defineHandler(handler) needs an object with items() and synchronize() methods.');
+  }
+  let context: HandlerContext | null = null;
+  let state: ContextState | null = null;
+  let coordinator: Comlink.Remote<CoordinatorApi<MessagePort>> | null = null;
+  const needContext = () => {
+    if (!context) throw new SyncError('E_UNEXPECTED', 'The manager called the handler before initialize().');
+    return context;
+  };
+  const api: HandlerApi<MessagePort> = {
+    async initialize(port, info) {
+      try {
+        // Kept for the worker's whole life, so Comlink's release on GC cannot cut it.
+        coordinator = Comlink.wrap<CoordinatorApi<MessagePort>>(port);
+        state = new ContextState();
+        context = createContext(info, coordinator, state);
+        const answer = await handler.initialize?.(info);
+        return ok(answer !== false);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+    async items() {
+      try {
+        return ok(await handler.items());
+      } catch (error) {
+        return fail(error);
+      }
+    },
+    async prepare(itemIds) {
+      try {
+        return ok((await handler.prepare?.(itemIds, needContext())) !== false);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+    async synchronize(itemIds) {
+      try {
+        await handler.synchronize(itemIds, needContext());
+        return ok(undefined);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+    async skip(itemId) {
+      state?.cancelItem(itemId, new SyncError('E_ABORT', `Item '${itemId}' was skipped by the user.`));
+    },
+    async abort(reason) {
+      state?.controller.abort(fromWire(reason));
+    },
+  };
+  const { port1, port2 } = new MessageChannel();
+  Comlink.expose(api, port1);
+  void announce(target, port2);
+}
+
+async function announce(target: ReadyTarget, port: MessagePort): Promise<void> {
+  let lock: string | null = null;
+  const locks = globalThis.navigator?.locks;
+  if (locks) {
+    lock = `syncmgr:worker:${crypto.randomUUID()}`;
+    // Held until the worker dies; the manager waits for the same lock to learn of it.
+    await new Promise<void>((granted) => {
+      void locks.request(lock!, () => {
+        granted();
+        return new Promise<never>(() => {});
+      });
+    });
+  }
+  target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, port, lock }, [port]);
+}

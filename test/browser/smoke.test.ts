@@ -1,0 +1,46 @@
+import { afterEach, expect, test } from 'vitest';
+import { TestServer } from '../fixtures/server.ts';
+import { Reports, manager, noLiveWorkers, scripted } from '../fixtures/harness.ts';
+import type { SyncManager } from '../../src/index.ts';
+
+let reports: Reports;
+let m: SyncManager | undefined;
+afterEach(async () => {
+  await m?.close();
+  reports?.close();
+});
+
+test('a scripted handler establishes a websocket and a fetch channel, and both close at the end', async () => {
+  reports = new Reports();
+  const server = TestServer.create();
+  m = manager({
+    endpoints: { api: { kind: 'fetch', url: server.apiUrl }, live: { kind: 'websocket', url: server.wsUrl('live') } },
+    defaultEndpoint: 'api',
+    handlers: [scripted('h1')],
+  });
+  const session = m.synchronize({
+    cookie: {
+      scripts: {
+        h1: {
+          steps: [
+            { op: 'establish', name: 'live' },
+            { op: 'send', on: 'live', data: 'hello' },
+            { op: 'expect', on: 'live', count: 1 },
+            { op: 'establish', name: null, as: 'api' },
+            { op: 'fetch', on: 'api', path: 'health', read: 'json' },
+            { op: 'progress', item: 'a', update: { status: 'succeeded' } },
+          ],
+        },
+      },
+    },
+  });
+  const result = await session.done;
+  expect(reports.all.filter((r) => r.ok === false)).toEqual([]);
+  expect(result.handlers[0]!.outcome).toBe('succeeded');
+  expect(reports.step('h1', 2)?.value).toEqual(['hello']);
+  expect(reports.step('h1', 4)?.value).toMatchObject({ status: 200, json: { ok: true } });
+  expect(result.connections.map((c) => [c.name, c.closeCode])).toEqual([['live', 1000], ['api', null]]);
+  const state = await server.state();
+  expect(state.sockets.map((s) => [s.open, s.closeCode])).toEqual([[false, 1000]]);
+  await noLiveWorkers();
+});
