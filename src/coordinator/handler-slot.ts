@@ -120,7 +120,9 @@ export class HandlerSlot {
     } catch (error) {
       if (this.#stopping) return this.#finish(this.#stopping.outcome, this.#stopping.error);
       if (this.#cancelAll) return this.#finish('cancelled', cancelledError(id, error));
-      return this.#finish('failed', error instanceof Error ? error : new SyncError('E_FAIL', String(error)));
+      const reason = error instanceof Error ? error : new SyncError('E_FAIL', String(error));
+      // A worker that never became ready (factory threw, script failed, no handshake) counts as crashed.
+      return this.#finish(this.#phase === 'starting' ? 'crashed' : 'failed', reason);
     } finally {
       clearTimeout(limit);
       clearTimeout(this.#cancelTimer);
