@@ -73,7 +73,8 @@ export class WebSocketConnection implements Connection {
         };
         const onFail = (event: CloseEvent) => {
           cleanup();
-          reject(new SyncError('E_FAIL', `Endpoint '${name}': the WebSocket to ${describeUrl(url)} could not connect (close code ${event.code}${event.reason ? `, ${event.reason}` : ''}); check that the server is up and accepts this URL.`));
+          const cause = new Error(`the socket closed before it opened, with code ${event.code}${event.reason ? ` (${event.reason})` : ''}`);
+          reject(new SyncError('E_FAIL', `Endpoint '${name}': the WebSocket to ${describeUrl(url)} could not connect (close code ${event.code}${event.reason ? `, ${event.reason}` : ''}); check that the server is up and accepts this URL.`, { cause }));
         };
         const onAbort = () => {
           cleanup();

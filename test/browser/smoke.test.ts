@@ -35,10 +35,12 @@ test('a scripted handler establishes a websocket and a fetch channel, and both c
     },
   });
   const result = await session.done;
+  // Reports travel on their own channel: wait for them rather than assume they arrived before `done`.
+  await reports.wait((r) => r.handlerId === 'h1' && r.phase === 'returned');
   expect(reports.all.filter((r) => r.ok === false)).toEqual([]);
   expect(result.handlers[0]!.outcome).toBe('succeeded');
-  expect(reports.step('h1', 2)?.value).toEqual(['hello']);
-  expect(reports.step('h1', 4)?.value).toMatchObject({ status: 200, json: { ok: true } });
+  expect((await reports.waitStep('h1', 2)).value).toEqual(['hello']);
+  expect((await reports.waitStep('h1', 4)).value).toMatchObject({ status: 200, json: { ok: true } });
   expect(result.connections.map((c) => [c.name, c.closeCode])).toEqual([['live', 1000], ['api', null]]);
   const state = await server.state();
   expect(state.sockets.map((s) => [s.open, s.closeCode])).toEqual([[false, 1000]]);

@@ -1,0 +1,350 @@
+/**
+ * The session lifecycle (DESIGN.md §3): handlers that decline or have nothing
+ * selected never synchronize and still count as finished; phases come in
+ * order; initialize learns the session's facts; the `items` option; sessions
+ * queue; `close()`; workers that never handshake, fail to start, vanish,
+ * crash or hang all end their session; bad options are refused up front.
+ */
+import { afterEach, expect, test } from 'vitest';
+import { TestServer } from '../fixtures/server.ts';
+import { Reports, manager, noLiveWorkers, scripted, scriptedWorker } from '../fixtures/harness.ts';
+import type { Cookie, Script } from '../../workers/fixtures/script.ts';
+import {
+  SyncError, SyncManager, type HandlerRegistration, type HandlerStateEvent, type SessionEvent, type SyncManagerOptions,
+} from '../../src/index.ts';
+
+let reports: Reports | undefined;
+let m: SyncManager | undefined;
+afterEach(async () => {
+  await m?.close();
+  m = undefined;
+  reports?.close();
+  reports = undefined;
+});
+
+function cookie(scripts: Record<string, Script>): Cookie {
+  return { scripts };
+}
+
+function phases(events: readonly HandlerStateEvent[], handlerId: string): string[] {
+  return events.filter((e) => e.handlerId === handlerId).map((e) => e.phase);
+}
+
+function handlerStates(target: SyncManager): HandlerStateEvent[] {
+  const events: HandlerStateEvent[] = [];
+  target.addEventListener('handlerstate', (e) => events.push(e));
+  return events;
+}
+
+/** Waits for the `finished` handlerstate event of a handler. */
+function finished(target: SyncManager, handlerId: string): Promise<HandlerStateEvent> {
+  return new Promise((resolve) => {
+    const listener = (e: HandlerStateEvent) => {
+      if (e.handlerId !== handlerId || e.phase !== 'finished') return;
+      target.removeEventListener('handlerstate', listener);
+      resolve(e);
+    };
+    target.addEventListener('handlerstate', listener);
+  });
+}
+
+/** Calls `fn` and answers what it threw (fails when it did not throw). */
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a throw');
+}
+
+/** The scripted handler's worker, counting how often it is created. */
+function countedWorker(): { registration: (id: string) => HandlerRegistration; count: () => number } {
+  let n = 0;
+  return {
+    registration: (id) => ({
+      id,
+      worker: () => {
+        n += 1;
+        return scriptedWorker();
+      },
+    }),
+    count: () => n,
+  };
+}
+
+// ---- handlers that finish without synchronizing ----
+
+const early: { rule: string; script: Script; uncheck?: boolean; outcome: string; endedIn: string }[] = [
+  { rule: 'declines in initialize', script: { decline: 'initialize' }, outcome: 'declined', endedIn: 'initializing' },
+  { rule: 'lists its items unchecked', script: { items: [{ id: 'a', name: 'A', checked: false }, { id: 'b', name: 'B', checked: false }] }, outcome: 'nothing-selected', endedIn: 'enumerating' },
+  { rule: 'has its only item unchecked by setItemChecked', script: {}, uncheck: true, outcome: 'nothing-selected', endedIn: 'enumerating' },
+  { rule: 'declines in prepare', script: { decline: 'prepare' }, outcome: 'declined', endedIn: 'preparing' },
+];
+
+test.for(early)('a handler that $rule never synchronizes and counts as finished; the other handler succeeds and the connections close after both', async ({ script, uncheck, outcome, endedIn }) => {
+  reports = new Reports();
+  const server = TestServer.create();
+  m = manager({
+    endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } },
+    handlers: [scripted('early'), scripted('worker')],
+  });
+  if (uncheck) m.setItemChecked('early', 'a', false);
+  const earlyDone = finished(m, 'early');
+  const session = m.synchronize({
+    cookie: cookie({
+      early: script,
+      worker: { steps: [{ op: 'establish', name: 'live' }, { op: 'wait' }, { op: 'progress', item: 'a', update: { status: 'succeeded' } }] },
+    }),
+  });
+  // The early handler has finished while the other one holds the connection: it stays open (rule 5).
+  expect((await earlyDone).outcome).toBe(outcome);
+  expect((await reports.waitStep('worker', 0)).ok).toBe(true);
+  expect(session.openConnections()).toEqual(['live']);
+  expect((await server.state()).sockets.map((s) => s.open)).toEqual([true]);
+  reports.release(session.id, 'worker');
+
+  const result = await session.done;
+  expect(result.handlers.map((h) => [h.id, h.outcome, h.endedIn])).toEqual([
+    ['early', outcome, endedIn],
+    ['worker', 'succeeded', 'synchronizing'],
+  ]);
+  expect(result.outcome).toBe('succeeded');
+  expect(reports.of('early', 'synchronize')).toEqual([]);
+  expect(result.connections.map((c) => [c.name, c.handlers, c.closeCode])).toEqual([['live', ['worker'], 1000]]);
+  const sockets = await server.waitFor((s) => s.sockets.every((x) => !x.open) && s.sockets);
+  expect(sockets.map((s) => [s.closeCode, s.closedBy])).toEqual([[1000, 'client']]);
+  await noLiveWorkers();
+});
+
+test('handler phases are emitted in order: starting, initializing, enumerating, preparing, synchronizing, finished', async () => {
+  reports = new Reports();
+  m = manager({ handlers: [scripted('h1'), scripted('shy')] });
+  const events = handlerStates(m);
+  const session = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'progress', item: 'a', update: { status: 'succeeded' } }] }, shy: { decline: 'prepare' } }) });
+  await session.done;
+  expect(phases(events, 'h1')).toEqual(['starting', 'initializing', 'enumerating', 'preparing', 'synchronizing', 'finished']);
+  expect(phases(events, 'shy')).toEqual(['starting', 'initializing', 'enumerating', 'preparing', 'finished']);
+  expect(events.filter((e) => e.phase !== 'finished').every((e) => e.outcome === null && e.error === null)).toBe(true);
+  const last = events.filter((e) => e.phase === 'finished').map((e) => [e.handlerId, e.outcome, e.sessionId]);
+  expect(last.sort()).toEqual([['h1', 'succeeded', session.id], ['shy', 'declined', session.id]]);
+});
+
+// ---- what initialize learns ----
+
+test.for([
+  { trigger: 'manual', given: undefined, expected: true },
+  { trigger: 'online', given: undefined, expected: false },
+  { trigger: 'online', given: true, expected: true },
+  { trigger: 'manual', given: false, expected: false },
+] as const)('initialize receives trigger $trigger with mayBotherUser $expected (given: $given) and the cookie', async ({ trigger, given, expected }) => {
+  reports = new Reports();
+  m = manager({ handlers: [scripted('h1')] });
+  const data = { scripts: { h1: { steps: [{ op: 'inspect', on: 'none' }] } }, note: 'from the app', list: [1, 2, 3] };
+  const session = m.synchronize(given === undefined ? { trigger, cookie: data } : { trigger, cookie: data, mayBotherUser: given });
+  await session.done;
+  const init = await reports.wait((r) => r.handlerId === 'h1' && r.phase === 'initialize');
+  expect(init.sessionId).toBe(session.id);
+  expect(init.value).toEqual({ trigger, mayBotherUser: expected });
+  const context = JSON.parse(((await reports.waitStep('h1', 0)).value as { context: string }).context);
+  expect(context).toMatchObject({ sessionId: session.id, handlerId: 'h1', trigger, mayBotherUser: expected, cookie: data });
+});
+
+test('the items option of synchronize() restricts a handler to exactly those items, whatever the user chose', async () => {
+  reports = new Reports();
+  m = manager({ handlers: [scripted('h1'), scripted('h2')] });
+  const items = [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }, { id: 'c', name: 'C', checked: false }];
+  m.setItemChecked('h1', 'a', false);
+  const session = m.synchronize({ items: { h1: ['c', 'a'] }, cookie: cookie({ h1: { items }, h2: { items } }) });
+  const result = await session.done;
+  expect((await reports.wait((r) => r.handlerId === 'h1' && r.phase === 'synchronize')).value).toEqual(['a', 'c']);
+  expect((await reports.wait((r) => r.handlerId === 'h1' && r.phase === 'prepare')).value).toEqual(['a', 'c']);
+  expect(result.handlers[0]!.items.map((i) => i.id)).toEqual(['a', 'c']);
+  // A handler the option does not name keeps its selection.
+  expect((await reports.wait((r) => r.handlerId === 'h2' && r.phase === 'synchronize')).value).toEqual(['a', 'b']);
+});
+
+// ---- sessions one at a time, and close() ----
+
+test("sessions are queued: a second synchronize() starts only after the first one's done", async () => {
+  reports = new Reports();
+  m = manager({ handlers: [scripted('h1')] });
+  const order: string[] = [];
+  const log = (e: SessionEvent) => order.push(`${e.type}:${e.session === s1 ? 1 : 2}`);
+  m.addEventListener('sessionstart', log);
+  m.addEventListener('sessionend', log);
+  const script = cookie({ h1: { steps: [{ op: 'wait' }] } });
+  const s1 = m.synchronize({ cookie: script });
+  const s2 = m.synchronize({ cookie: script });
+  await reports.wait((r) => r.sessionId === s1.id && r.phase === 'synchronize');
+  expect([s1.state, s2.state]).toEqual(['running', 'queued']);
+  expect(m.activeSession).toBe(s1);
+  expect(reports.all.filter((r) => r.sessionId === s2.id)).toEqual([]);
+
+  reports.release(s1.id, 'h1');
+  await s1.done;
+  await reports.wait((r) => r.sessionId === s2.id && r.phase === 'synchronize');
+  reports.release(s2.id, 'h1');
+  await s2.done;
+  expect(order).toEqual(['sessionstart:1', 'sessionend:1', 'sessionstart:2', 'sessionend:2']);
+  expect([(await s1.done).outcome, (await s2.done).outcome]).toEqual(['succeeded', 'succeeded']);
+});
+
+test('manager.close() cancels the running and the queued sessions, is idempotent, and then synchronize() throws E_UNEXPECTED', async () => {
+  reports = new Reports();
+  const workers = countedWorker();
+  m = manager({ handlers: [workers.registration('h1')] });
+  const s1 = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'wait-abort' }] } }) });
+  const s2 = m.synchronize({ cookie: cookie({ h1: {} }) });
+  await reports.wait((r) => r.sessionId === s1.id && r.phase === 'synchronize');
+
+  const closing = m.close();
+  expect(m.close()).toBe(closing);
+  await closing;
+
+  expect([s1.state, s2.state]).toEqual(['ended', 'ended']);
+  const [r1, r2] = [await s1.done, await s2.done];
+  expect([r1.outcome, r1.handlers[0]!.outcome]).toEqual(['cancelled', 'cancelled']);
+  expect((await reports.waitStep('h1', 0)).value).toMatchObject({ name: 'SyncError', code: 'E_ABORT' });
+  expect([r2.outcome, r2.handlers[0]!.outcome]).toEqual(['cancelled', 'cancelled']);
+  expect(workers.count()).toBe(1); // the queued session started no worker
+  expect(reports.all.filter((r) => r.sessionId === s2.id)).toEqual([]);
+  await noLiveWorkers();
+
+  await m.close();
+  const error = thrown(() => m!.synchronize());
+  expect(SyncError.is(error, 'E_UNEXPECTED')).toBe(true);
+  expect(error.message).toContain(m.name);
+});
+
+// ---- workers that misbehave ----
+
+test('a worker that never calls defineHandler fails with E_TIMEOUT after timeouts.ready, outcome crashed', async () => {
+  m = manager({
+    handlers: [
+      // script.ts loads fine but never handshakes.
+      { id: 'silent', worker: () => new Worker(new URL('../../workers/fixtures/script.ts', import.meta.url), { type: 'module' }), timeouts: { ready: 500 } },
+      scripted('ok'),
+    ],
+  });
+  const result = await m.synchronize().done;
+  const silent = result.handlers[0]!;
+  expect([silent.outcome, silent.endedIn]).toEqual(['crashed', 'starting']);
+  expect(SyncError.is(silent.error, 'E_TIMEOUT')).toBe(true);
+  expect(silent.error!.message).toContain("'silent'");
+  expect(silent.error!.message).toContain('500 ms');
+  expect(silent.error!.message).toContain('defineHandler');
+  expect(result.handlers[1]!.outcome).toBe('succeeded');
+  expect(result.outcome).toBe('failed');
+  await noLiveWorkers();
+});
+
+test('a worker factory that throws gives outcome crashed with E_FAIL and its cause', async () => {
+  const boom = new Error('no workers in this context');
+  m = manager({ handlers: [{ id: 'broken', worker: () => { throw boom; } }, scripted('ok')] });
+  const result = await m.synchronize().done;
+  const broken = result.handlers[0]!;
+  expect([broken.outcome, broken.endedIn]).toEqual(['crashed', 'starting']);
+  expect(SyncError.is(broken.error, 'E_FAIL')).toBe(true);
+  expect(broken.error!.message).toContain("'broken'");
+  expect(broken.error!.cause).toBe(boom);
+  expect(result.handlers[1]!.outcome).toBe('succeeded');
+  await noLiveWorkers();
+});
+
+test('a worker that calls self.close() is detected through its Web Lock and finishes crashed instead of hanging', async () => {
+  reports = new Reports();
+  m = manager({ handlers: [scripted('h1'), scripted('ok')] });
+  const session = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'progress', item: 'a', update: { status: 'updating' } }, { op: 'close-self' }] } }) });
+  const result = await session.done;
+  const h1 = result.handlers[0]!;
+  expect([h1.outcome, h1.endedIn]).toEqual(['crashed', 'synchronizing']);
+  expect(SyncError.is(h1.error, 'E_FAIL')).toBe(true);
+  expect(h1.error!.message).toContain("'h1'");
+  expect(h1.items.map((i) => i.status)).toEqual(['failed']);
+  expect(result.handlers[1]!.outcome).toBe('succeeded');
+  await noLiveWorkers();
+});
+
+test('the crash-handler fixture finishes crashed, its session ends and no worker is left', async () => {
+  const server = TestServer.create();
+  m = manager({
+    endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } },
+    handlers: [{ id: 'crasher', worker: () => new Worker(new URL('../../workers/fixtures/crash-handler.ts', import.meta.url), { type: 'module' }) }],
+  });
+  const result = await m.synchronize().done;
+  const crasher = result.handlers[0]!;
+  expect([crasher.outcome, crasher.endedIn, result.outcome]).toEqual(['crashed', 'synchronizing', 'failed']);
+  expect(SyncError.is(crasher.error, 'E_FAIL')).toBe(true);
+  expect(crasher.error!.message).toContain('deliberate uncaught error');
+  expect(crasher.items.map((i) => `${i.id}:${i.status}`)).toEqual(['a:failed']);
+  await noLiveWorkers();
+});
+
+test('the hang-handler fixture with timeouts.handler 1000 finishes timed-out with E_TIMEOUT, its session ends and no worker is left', async () => {
+  m = manager({
+    handlers: [{ id: 'hanger', timeouts: { handler: 1000 }, worker: () => new Worker(new URL('../../workers/fixtures/hang-handler.ts', import.meta.url), { type: 'module' }) }],
+  });
+  const result = await m.synchronize().done;
+  const hanger = result.handlers[0]!;
+  expect([hanger.outcome, hanger.endedIn, result.outcome]).toEqual(['timed-out', 'synchronizing', 'failed']);
+  expect(SyncError.is(hanger.error, 'E_TIMEOUT')).toBe(true);
+  expect(hanger.error!.message).toContain("'hanger'");
+  expect(hanger.items.map((i) => `${i.id}:${i.status}`)).toEqual(['a:failed']);
+  await noLiveWorkers();
+});
+
+// ---- bad options ----
+
+const worker = scriptedWorker;
+const h = (id: string, extra: Record<string, unknown> = {}) => ({ id, worker, ...extra });
+
+test.for([
+  { what: 'no name', options: { handlers: [h('h1')] }, mentions: ['`name`'] },
+  { what: 'a name with spaces', options: { name: 'my app', handlers: [h('h1')] }, mentions: ['`name`', '"my app"'] },
+  { what: 'no handlers', options: { name: 'app', handlers: [] }, mentions: ['`handlers`'] },
+  { what: 'an unknown option', options: { name: 'app', handlers: [h('h1')], colour: 'red' }, mentions: ["'colour'"] },
+  { what: 'a zero time limit', options: { name: 'app', handlers: [h('h1')], timeouts: { ready: 0 } }, mentions: ['`timeouts`', 'ready'] },
+  { what: 'an unknown time limit', options: { name: 'app', handlers: [h('h1')], timeouts: { idle: 5 } }, mentions: ["'idle'"] },
+  { what: 'a default endpoint that is not configured', options: { name: 'app', handlers: [h('h1')], defaultEndpoint: 'api' }, mentions: ['`defaultEndpoint`', '"api"'] },
+  { what: 'an endpoint of an unknown kind', options: { name: 'app', endpoints: { api: { kind: 'ftp', url: '/x' } }, handlers: [h('h1')] }, mentions: ["'api'", 'kind'] },
+  { what: 'a fetch endpoint with a ws: url', options: { name: 'app', endpoints: { api: { kind: 'fetch', url: 'ws://host/' } }, handlers: [h('h1')] }, mentions: ["'api'", 'url'] },
+  { what: 'a handler without worker', options: { name: 'app', handlers: [{ id: 'h1' }] }, mentions: ["'h1'", 'worker'] },
+  { what: 'a handler id used twice', options: { name: 'app', handlers: [h('h1'), h('h1')] }, mentions: ["'h1'", 'twice'] },
+  { what: 'a handler allowed an unknown endpoint', options: { name: 'app', handlers: [h('h1', { endpoints: ['nope'] })] }, mentions: ["'h1'", "'nope'"] },
+  { what: 'a handler with an unknown option', options: { name: 'app', handlers: [h('h1', { priority: 1 })] }, mentions: ['handlers[0]', "'priority'"] },
+  { what: 'a handler with a session-wide time limit', options: { name: 'app', handlers: [h('h1', { timeouts: { close: 5 } })] }, mentions: ["'h1'", "'close'"] },
+  { what: 'a handler name over 32 characters', options: { name: 'app', handlers: [h('h1', { name: 'n'.repeat(33) })] }, mentions: ["'h1'", 'name'] },
+])('new SyncManager() with $what throws E_INVALIDARG naming the option', ({ options, mentions }) => {
+  const error = thrown(() => new SyncManager(options as unknown as SyncManagerOptions));
+  expect(SyncError.is(error, 'E_INVALIDARG'), String(error)).toBe(true);
+  for (const word of mentions) expect(error.message).toContain(word);
+});
+
+test.for([
+  { what: 'a non-object', options: 'manual', mentions: ['synchronize(options)'] },
+  { what: 'an unknown option', options: { priority: 1 }, mentions: ["'priority'"] },
+  { what: 'an unknown trigger', options: { trigger: 'sometimes' }, mentions: ['trigger', '"sometimes"'] },
+  { what: 'an unregistered handler', options: { handlers: ['ghost'] }, mentions: ['handlers', '"ghost"'] },
+  { what: 'handlers that is not an array', options: { handlers: 'h1' }, mentions: ['handlers'] },
+  { what: 'a handler listed twice', options: { handlers: ['h1', 'h1'] }, mentions: ['handlers', 'twice'] },
+  { what: 'items for an unregistered handler', options: { items: { ghost: ['a'] } }, mentions: ['items', '"ghost"'] },
+  { what: 'items that are not an array', options: { items: { h1: 'a' } }, mentions: ["items['h1']"] },
+  { what: 'items that are an array', options: { items: ['a'] }, mentions: ['items'] },
+  { what: 'a cookie that cannot be cloned', options: { cookie: { f: () => 1 } }, mentions: ['cookie'] },
+  { what: 'a mayBotherUser that is not a boolean', options: { mayBotherUser: 'yes' }, mentions: ['mayBotherUser'] },
+  { what: 'a signal that is not an AbortSignal', options: { signal: {} }, mentions: ['signal'] },
+])('synchronize() with $what throws E_INVALIDARG naming the option, and queues nothing', async ({ options, mentions }) => {
+  const workers = countedWorker();
+  m = manager({ handlers: [workers.registration('h1'), workers.registration('h2')] });
+  const starts: SessionEvent[] = [];
+  m.addEventListener('sessionstart', (e) => starts.push(e));
+  const error = thrown(() => m!.synchronize(options as never));
+  expect(SyncError.is(error, 'E_INVALIDARG'), String(error)).toBe(true);
+  for (const word of mentions) expect(error.message).toContain(word);
+  // A valid session afterwards is the only one that runs.
+  const valid = m.synchronize();
+  await valid.done;
+  expect(starts.map((e) => e.session)).toEqual([valid]);
+  expect(workers.count()).toBe(2);
+});
