@@ -78,6 +78,15 @@ export class ConnectionPool {
     return { name: resolved, kind: entry.kind, port: connection.attach(), protocol: connection.protocol };
   }
 
+  /** How a handler's `name` argument reads in a message: the endpoint it means, without checking it. */
+  describe(name: unknown): string {
+    if (name === null || name === undefined) {
+      const fallback = this.#options.defaultEndpoint;
+      return fallback === null ? 'the default endpoint (none is configured)' : `the default endpoint '${fallback}'`;
+    }
+    return typeof name === 'string' ? `endpoint '${name}'` : `endpoint ${describe(name)}`;
+  }
+
   /** Names of the connections open now. */
   openNames(): string[] {
     return [...this.#entries].filter(([, e]) => e.connection?.alive).map(([name]) => name);

@@ -243,7 +243,7 @@ export class HandlerSlot {
     return {
       establishConnection: async (name) => {
         try {
-          checkCall('establishConnection', this.#phase, id);
+          checkCall('establishConnection', this.#phase, id, this.#host.pool.describe(name));
           const grant = await this.#host.pool.establish(id, this.handler.endpoints, name);
           return Comlink.transfer(ok(grant) as Outcome<ChannelGrant<MessagePort>>, [grant.port]);
         } catch (error) {

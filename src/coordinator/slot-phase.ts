@@ -49,12 +49,13 @@ export function advance(from: SlotPhase, to: SlotPhase): SlotPhase {
 
 /**
  * Checks that `call` is allowed in `phase`; the error names the call, the
- * handler and when the call is allowed.
+ * handler, what it was about (`subject`, e.g. the endpoint) and when the call is allowed.
  */
-export function checkCall(call: HandlerCall, phase: SlotPhase, handlerId: string): void {
+export function checkCall(call: HandlerCall, phase: SlotPhase, handlerId: string, subject?: string): void {
   const allowed = ALLOWED[call];
   if (allowed.includes(phase)) return;
   const when = allowed.length === 1 ? `inside synchronize()` : `inside prepare() or synchronize()`;
   const now = phase === 'finished' ? 'after its work ended' : `while it is ${phase}`;
-  throw new SyncError('E_UNEXPECTED', `Handler '${handlerId}' called ${call}() ${now}; call it only ${when}, before that call returns.`);
+  const what = subject ? ` for ${subject}` : '';
+  throw new SyncError('E_UNEXPECTED', `Handler '${handlerId}' called ${call}()${what} ${now}; call it only ${when}, before that call returns.`);
 }

@@ -25,12 +25,13 @@ describe('slot phases', () => {
     expect(() => checkCall('establishConnection', 'synchronizing', 'h')).not.toThrow();
     for (const phase of PHASES.filter((p) => p !== 'synchronizing')) {
       try {
-        checkCall('establishConnection', phase, 'notes');
+        checkCall('establishConnection', phase, 'notes', "endpoint 'live'");
         expect.unreachable(`allowed in ${phase}`);
       } catch (error) {
         expect(SyncError.is(error, 'E_UNEXPECTED')).toBe(true);
         expect((error as Error).message).toContain("'notes'");
         expect((error as Error).message).toContain('establishConnection');
+        expect((error as Error).message).toContain("endpoint 'live'");
       }
     }
   });
