@@ -4,9 +4,9 @@
  */
 export { defineHandler, type SyncHandler } from './runtime/define-handler.ts';
 export type { Channel, ChannelOf, HandlerContext } from './runtime/context.ts';
-export { WebSocketChannel, type WebSocketChannelEventMap } from './runtime/websocket-channel.ts';
-export { FetchChannel } from './runtime/fetch-channel.ts';
+export { ChannelCloseEvent, ChannelStateEvent, WebSocketChannel, type WebSocketChannelEventMap } from './runtime/websocket-channel.ts';
+export { FetchChannel, type FetchInit, type ResponseBodyMode } from './runtime/fetch-channel.ts';
 export { SyncError, type SyncErrorCode } from './protocol/errors.ts';
 export type {
-  ConnectionKind, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
+  ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
 } from './protocol/types.ts';

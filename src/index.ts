@@ -18,8 +18,17 @@ export {
   DEFAULT_CONNECT_TIMEOUT,
   type Dynamic, type EndpointConfig, type FetchEndpoint, type WebSocketEndpoint,
 } from './connections/endpoint-config.ts';
+export {
+  DEFAULT_HEARTBEAT, DEFAULT_RECONNECT, DEFAULT_SEND_BUFFER,
+  type FrameRoute, type HeartbeatOptions, type ReconnectOptions, type SendBufferOptions,
+} from './connections/websocket-options.ts';
+export { HEARTBEAT_CLOSE_CODE, SEND_LOW_WATER } from './connections/websocket-connection.ts';
+export {
+  DEFAULT_FETCH_RETRY, FINAL_SERVER_ERRORS, IDEMPOTENT_METHODS, type FetchRetryOptions,
+} from './connections/retry-policy.ts';
+export { DEFAULT_WHOLE_BODY_LIMIT, STREAM_WINDOW_BYTES, type ResponseBodyMode } from './connections/fetch-options.ts';
 export { MAX_BATCH_BYTES, MAX_BATCH_FRAMES } from './internal/frame-batcher.ts';
 export { SyncError, type SyncErrorCode } from './protocol/errors.ts';
 export type {
-  ConnectionKind, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
+  ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
 } from './protocol/types.ts';

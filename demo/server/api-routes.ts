@@ -12,6 +12,8 @@ import { type Checked, checkIntegerParam, describe, fail, ok, parseJsonObject } 
 
 /** Largest `GET bytes?n=`. */
 export const MAX_GENERATED_BYTES = 256 * 1024 * 1024;
+/** Longest pause between the 64 KiB chunks of `GET bytes?paceMs=`. */
+export const MAX_PACE_MS = 1000;
 /** Longest `GET slow?ms=`. */
 export const MAX_SLOW_MS = 120_000;
 /** Largest body of `PUT notes/<id>`. */
@@ -92,7 +94,11 @@ function putNote(req: ApiRequest, id: string): Reply {
 
 function generatedBytes(req: ApiRequest): Reply {
   const n = checkIntegerParam('n', req.params.get('n'), 0, MAX_GENERATED_BYTES);
-  return n.ok ? patternReply(n.value) : errorReply(400, n.error);
+  if (!n.ok) return errorReply(400, n.error);
+  const rawPace = req.params.get('paceMs');
+  const pace = rawPace === null ? null : checkIntegerParam('paceMs', rawPace, 0, MAX_PACE_MS);
+  if (pace && !pace.ok) return errorReply(400, pace.error);
+  return patternReply(n.value, { chunked: req.params.get('chunked') === '1', paceMs: pace?.value ?? 0 });
 }
 
 async function slow(req: ApiRequest): Promise<Reply | null> {

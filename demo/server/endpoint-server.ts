@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { routeApi } from './api-routes.ts';
 import { routeControl } from './control-routes.ts';
-import { type InjectedFailure, takeApiFailure } from './faults.ts';
+import { type InjectedFailure, takeApiFailure, takeApiReset } from './faults.ts';
 import { BodyTooLarge, type Reply, errorReply, headersOf, readBody, writeReply } from './http-io.ts';
 import { tenantFor } from './registry.ts';
 import { type HttpRoute, matchHttp, matchUpgrade } from './routes.ts';
@@ -89,6 +89,15 @@ export function createEndpointServer(): EndpointServer {
     }
 
     // Faults apply before routing, to every API path (health included).
+    if (takeApiReset(tenant.faults, route.path)) {
+      // A network error for the client: bytes that are not an HTTP response, then the
+      // connection ends. (With no bytes at all, browsers resend the request by
+      // themselves on a reused connection, so one fault would cost a varying
+      // number of requests; a malformed answer is never resent.)
+      res.socket?.end('not an HTTP response\r\n\r\n');
+      res.destroy();
+      return;
+    }
     const failure = takeApiFailure(tenant.faults, route.path);
     if (!(await sleep(tenant.faults.apiDelayMs, signal))) return;
     const reply = failure
@@ -104,6 +113,8 @@ export function createEndpointServer(): EndpointServer {
         });
     if (reply === null || signal.aborted) return;
     record.status = reply.status;
+    // Lets a client tell which request a response answers (e.g. the last of several retries).
+    reply.headers['x-request-id'] = String(record.id);
     await writeReply(res, reply);
   }
 

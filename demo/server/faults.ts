@@ -2,7 +2,7 @@
 // A patch is validated as a whole before anything changes, so a bad request
 // never leaves a tenant half-configured.
 
-import type { ApiFail, Faults } from './types.ts';
+import type { ApiFail, ApiReset, Faults } from './types.ts';
 import { isValidName } from './routes.ts';
 import { type Checked, checkInteger, checkStringArray, describe, fail, isRecord, ok } from './validate.ts';
 
@@ -10,15 +10,17 @@ import { type Checked, checkInteger, checkStringArray, describe, fail, isRecord,
 export const MAX_API_DELAY_MS = 120_000;
 
 export function noFaults(): Faults {
-  return { refuse: [], hang: [], apiDelayMs: 0, apiFail: null };
+  return { refuse: [], hang: [], mute: [], apiDelayMs: 0, apiFail: null, apiReset: null };
 }
 
 export function copyFaults(f: Faults): Faults {
   return {
     refuse: [...f.refuse],
     hang: [...f.hang],
+    mute: [...f.mute],
     apiDelayMs: f.apiDelayMs,
     apiFail: f.apiFail && copyApiFail(f.apiFail),
+    apiReset: f.apiReset && copyApiReset(f.apiReset),
   };
 }
 
@@ -28,7 +30,8 @@ export function parseFaultsPatch(raw: Record<string, unknown>): Checked<Partial<
   for (const [key, value] of Object.entries(raw)) {
     switch (key) {
       case 'refuse':
-      case 'hang': {
+      case 'hang':
+      case 'mute': {
         const channels = checkStringArray(key, value, isValidName, 'channel names [A-Za-z0-9_-]{1,64}');
         if (!channels.ok) return channels;
         patch[key] = channels.value;
@@ -46,8 +49,14 @@ export function parseFaultsPatch(raw: Record<string, unknown>): Checked<Partial<
         patch.apiFail = apiFail.value;
         break;
       }
+      case 'apiReset': {
+        const apiReset = parseApiReset(value);
+        if (!apiReset.ok) return apiReset;
+        patch.apiReset = apiReset.value;
+        break;
+      }
       default:
-        return fail(`unknown fault ${JSON.stringify(key)}: expected refuse, hang, apiDelayMs or apiFail`);
+        return fail(`unknown fault ${JSON.stringify(key)}: expected refuse, hang, mute, apiDelayMs, apiFail or apiReset`);
     }
   }
   return ok(patch);
@@ -57,8 +66,29 @@ export function parseFaultsPatch(raw: Record<string, unknown>): Checked<Partial<
 export function applyFaultsPatch(faults: Faults, patch: Partial<Faults>): void {
   if (patch.refuse) faults.refuse = [...patch.refuse];
   if (patch.hang) faults.hang = [...patch.hang];
+  if (patch.mute) faults.mute = [...patch.mute];
   if (patch.apiDelayMs !== undefined) faults.apiDelayMs = patch.apiDelayMs;
   if (patch.apiFail !== undefined) faults.apiFail = patch.apiFail && copyApiFail(patch.apiFail);
+  if (patch.apiReset !== undefined) faults.apiReset = patch.apiReset && copyApiReset(patch.apiReset);
+}
+
+/**
+ * Decides whether the API request for `path` is cut (the `apiReset` fault),
+ * consuming one from its `count` like {@link takeApiFailure}.
+ */
+export function takeApiReset(faults: Faults, path: string): boolean {
+  const f = faults.apiReset;
+  if (!f) return false;
+  if (f.paths && !f.paths.includes(path)) return false;
+  if (f.count !== undefined) {
+    if (f.count <= 0) {
+      faults.apiReset = null;
+      return false;
+    }
+    f.count -= 1;
+    if (f.count === 0) faults.apiReset = null;
+  }
+  return true;
 }
 
 /** An injected failure to answer instead of routing. */
@@ -121,6 +151,31 @@ function parseApiFail(raw: unknown): Checked<ApiFail | null> {
     }
   }
   return ok(result);
+}
+
+function parseApiReset(raw: unknown): Checked<ApiReset | null> {
+  if (raw === null) return ok(null);
+  if (!isRecord(raw)) return fail(`apiReset must be null or an object, got ${describe(raw)}`);
+  const result: ApiReset = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    if (key === 'count') {
+      const count = checkInteger('apiReset.count', value, 0, 1_000_000);
+      if (!count.ok) return count;
+      result.count = count.value;
+    } else if (key === 'paths') {
+      const paths = checkStringArray('apiReset.paths', value, (p) => p.length <= 1024, 'API paths such as "notes" or "notes/n1"');
+      if (!paths.ok) return paths;
+      result.paths = paths.value;
+    } else {
+      return fail(`unknown apiReset field ${JSON.stringify(key)}: expected count or paths`);
+    }
+  }
+  return ok(result);
+}
+
+function copyApiReset(f: ApiReset): ApiReset {
+  return { ...f, ...(f.paths ? { paths: [...f.paths] } : {}) };
 }
 
 function copyApiFail(f: ApiFail): ApiFail {

@@ -10,6 +10,10 @@ import type { ErrorBody } from './types.ts';
 /** A generated body: the first `length` bytes of the byte pattern (see pattern.ts). */
 export interface PatternBody {
   pattern: number;
+  /** Sent without Content-Length (chunked transfer coding), so the client cannot know the size in advance. */
+  chunked?: boolean;
+  /** Milliseconds to wait after each chunk of PATTERN_CHUNK bytes (a slow network). */
+  paceMs?: number;
 }
 
 export interface Reply {
@@ -35,8 +39,11 @@ export function bytesReply(bytes: Uint8Array, contentType: string): Reply {
   return { status: 200, headers: { 'content-type': contentType }, body: bytes };
 }
 
-export function patternReply(length: number): Reply {
-  return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: { pattern: length } };
+export function patternReply(length: number, options: { chunked?: boolean; paceMs?: number } = {}): Reply {
+  const body: PatternBody = { pattern: length };
+  if (options.chunked) body.chunked = true;
+  if (options.paceMs) body.paceMs = options.paceMs;
+  return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body };
 }
 
 /** Thrown by `readBody` when the body is larger than allowed. */
@@ -121,7 +128,7 @@ export async function writeReply(res: ServerResponse, reply: Reply): Promise<voi
     res.end(bytes);
     return;
   }
-  headers['content-length'] = body.pattern;
+  if (!body.chunked) headers['content-length'] = body.pattern;
   res.writeHead(reply.status, headers);
   if (res.req.method === 'HEAD') {
     res.end();
@@ -131,6 +138,7 @@ export async function writeReply(res: ServerResponse, reply: Reply): Promise<voi
     if (res.destroyed) return;
     const more = res.write(patternSlice(offset, Math.min(PATTERN_CHUNK, body.pattern - offset)));
     if (!more && !(await drained(res))) return;
+    if (body.paceMs && offset + PATTERN_CHUNK < body.pattern) await new Promise((resolve) => setTimeout(resolve, body.paceMs));
   }
   res.end();
 }

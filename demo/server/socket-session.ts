@@ -6,6 +6,7 @@
 //   `!close <code> [reason]`  the server closes this socket with <code>
 //
 // An invalid `!close` code is answered with the text frame `!error <message>`.
+// A socket whose channel is muted (the `mute` fault) records frames and answers nothing.
 
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
@@ -36,6 +37,7 @@ function onFrame(tenant: Tenant, live: LiveSocket, data: Buffer, isBinary: boole
   if (record.received.length > MAX_RECEIVED_FRAMES) record.received.splice(0, record.received.length - MAX_RECEIVED_FRAMES);
   record.receivedCount += 1;
   record.receivedBytes += data.length;
+  if (tenant.faults.mute.includes(record.channel)) return;
 
   if (text !== null) {
     if (text.startsWith(BROADCAST)) {

@@ -58,15 +58,27 @@ export interface ApiFail {
   paths?: string[];
 }
 
+/** Injected network failure of API requests: the server destroys the connection without answering. */
+export interface ApiReset {
+  /** How many requests still fail; absent means every request fails. The fault clears itself when it reaches 0. */
+  count?: number;
+  /** Only requests whose API path is listed here fail. */
+  paths?: string[];
+}
+
 /** The faults of one tenant. */
 export interface Faults {
   /** WebSocket channels whose upgrade is answered 503 and the TCP socket destroyed. */
   refuse: string[];
   /** WebSocket channels whose upgrade is never answered. */
   hang: string[];
+  /** WebSocket channels whose sockets stop answering: frames are recorded but not echoed (a silent server, for heartbeat tests). */
+  mute: string[];
   /** Delay before every API answer. */
   apiDelayMs: number;
   apiFail: ApiFail | null;
+  /** Requests whose connection is cut instead of answered (a network error for the client). */
+  apiReset: ApiReset | null;
 }
 
 /** One API request as the server saw it. */

@@ -2,7 +2,8 @@
  * The contract every kind of connection keeps towards the pool: hand out
  * channels, close once. Policy (naming, sharing, when to close) is the pool's.
  */
-import type { ConnectionKind } from '../protocol/types.ts';
+import type { ConnectionKind, ConnectionState } from '../protocol/types.ts';
+import type { SendBufferOptions } from './websocket-options.ts';
 
 export interface Connection {
   readonly name: string;
@@ -11,8 +12,12 @@ export interface Connection {
   readonly protocol: string;
   /** `false` once it closed, by the manager or by the other side. */
   readonly alive: boolean;
+  /** Its state, for connections that can be in other states than open or closed. */
+  readonly state?: ConnectionState;
+  /** WebSocket: what a handler may send ahead of the network. */
+  readonly sendBuffer?: SendBufferOptions;
   /** A new channel for one handler; the returned port is to be transferred to its worker. */
-  attach(): MessagePort;
+  attach(handlerId: string): MessagePort;
   /**
    * Closes the connection and every channel; idempotent. Resolves when it is
    * closed (WebSocket: closing handshake done or `timeout` passed).
@@ -23,4 +28,6 @@ export interface Connection {
 export interface ConnectionCloseInfo {
   closeCode: number | null;
   abortedRequests: number;
+  /** WebSocket: frames handlers sent that never reached the socket (it was reconnecting when the session ended). */
+  unsentFrames?: number;
 }

@@ -5,6 +5,12 @@
  */
 import { SyncError } from '../protocol/errors.ts';
 import { MAX_ENDPOINT_NAME_LENGTH } from '../protocol/types.ts';
+import {
+  WEBSOCKET_ROBUSTNESS_KEYS, resolveSocketOptions,
+  type FrameRoute, type HeartbeatOptions, type ReconnectOptions, type SendBufferOptions,
+} from './websocket-options.ts';
+import { FETCH_ROBUSTNESS_KEYS, resolveFetchOptions } from './fetch-options.ts';
+import type { FetchRetryOptions } from './retry-policy.ts';
 
 /** A value, or a function computing it (called at every connect, so tokens stay fresh). */
 export type Dynamic<T> = T | (() => T | Promise<T>);
@@ -16,8 +22,16 @@ export interface WebSocketEndpoint {
   url: Dynamic<string>;
   /** Subprotocols to offer. Default: none. */
   protocols?: Dynamic<string | string[]>;
-  /** Milliseconds to wait for `open` before failing with `E_TIMEOUT`. Default {@link DEFAULT_CONNECT_TIMEOUT}. */
+  /** Milliseconds to wait for `open` (first connect and each reconnect) before failing with `E_TIMEOUT`. Default {@link DEFAULT_CONNECT_TIMEOUT}. */
   connectTimeout?: number;
+  /** Reconnect after a drop while the session needs the socket; `false`: never. Default {@link DEFAULT_RECONNECT}. */
+  reconnect?: false | Partial<ReconnectOptions>;
+  /** Detect a silent socket by pinging; `true` uses {@link DEFAULT_HEARTBEAT}. Default: off. */
+  heartbeat?: boolean | Partial<HeartbeatOptions>;
+  /** Limits of what a handler may send ahead of the network. Default {@link DEFAULT_SEND_BUFFER}. */
+  sendBuffer?: Partial<SendBufferOptions>;
+  /** Picks which handlers of a shared socket receive each frame. Default: all. */
+  route?: FrameRoute;
 }
 
 /** A fetch endpoint: a base URL that handlers' paths are resolved against. */
@@ -31,6 +45,12 @@ export interface FetchEndpoint {
   probe?: string;
   /** Milliseconds to wait for the probe before failing with `E_TIMEOUT`. Default {@link DEFAULT_CONNECT_TIMEOUT}. */
   connectTimeout?: number;
+  /** Retrying network errors, 429 and 5xx (repeatable requests only); `false`: never. Default {@link DEFAULT_FETCH_RETRY}. */
+  retry?: false | Partial<FetchRetryOptions>;
+  /** Runs (once at a time) when a request is answered 401; the request is then sent once more, with fresh `headers`. Default: none (the 401 goes to the handler). */
+  onUnauthorized?: () => unknown;
+  /** With `responseBody: 'auto'`, bodies up to this many bytes cross whole, larger ones stream. Default {@link DEFAULT_WHOLE_BODY_LIMIT}. */
+  wholeBodyLimit?: number;
 }
 
 export type EndpointConfig = WebSocketEndpoint | FetchEndpoint;
@@ -41,8 +61,8 @@ export const DEFAULT_CONNECT_TIMEOUT = 10_000;
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 
 const KEYS: Record<EndpointConfig['kind'], readonly string[]> = {
-  websocket: ['kind', 'url', 'protocols', 'connectTimeout'],
-  fetch: ['kind', 'url', 'headers', 'probe', 'connectTimeout'],
+  websocket: ['kind', 'url', 'protocols', 'connectTimeout', ...WEBSOCKET_ROBUSTNESS_KEYS],
+  fetch: ['kind', 'url', 'headers', 'probe', 'connectTimeout', ...FETCH_ROBUSTNESS_KEYS],
 };
 
 /** Checks an endpoint name; the message says which names are allowed. */
@@ -84,10 +104,12 @@ function validateEndpoint(name: string, config: unknown): EndpointConfig {
     if (p !== undefined && typeof p !== 'function' && typeof p !== 'string' && !(Array.isArray(p) && p.every((x) => typeof x === 'string'))) {
       throw new SyncError('E_INVALIDARG', `${where}: protocols must be a string, an array of strings or a function returning one.`);
     }
+    resolveSocketOptions(where, c);
   } else {
     const h = c.headers;
     if (h !== undefined && typeof h !== 'function') checkHeaders(where, h);
     if (c.probe !== undefined && typeof c.probe !== 'string') throw new SyncError('E_INVALIDARG', `${where}: probe must be a path string relative to url.`);
+    resolveFetchOptions(where, c);
   }
   return c as unknown as EndpointConfig;
 }

@@ -6,11 +6,12 @@
  */
 import { SyncError } from '../protocol/errors.ts';
 import type { ChannelGrant } from '../protocol/api.ts';
-import type { ConnectionKind } from '../protocol/types.ts';
+import type { ConnectionKind, ConnectionState } from '../protocol/types.ts';
 import type { Connection } from './connection.ts';
 import type { EndpointConfig } from './endpoint-config.ts';
 import { FetchConnection } from './fetch-connection.ts';
 import { WebSocketConnection } from './websocket-connection.ts';
+import { DEFAULT_SEND_BUFFER } from './websocket-options.ts';
 
 /** What the pool reports about a connection. */
 export interface PoolRecord {
@@ -21,11 +22,14 @@ export interface PoolRecord {
   closedAt: number | null;
   closeCode: number | null;
   abortedRequests: number;
+  unsentFrames: number;
 }
 
 export interface PoolEvents {
   open(name: string, kind: ConnectionKind, handlerId: string): void;
-  error(name: string, kind: ConnectionKind, handlerId: string, error: Error): void;
+  /** An attempt failed (`handlerId`: whose call), or something went wrong on an open connection (`null`). */
+  error(name: string, kind: ConnectionKind, handlerId: string | null, error: Error): void;
+  state(name: string, kind: ConnectionKind, state: ConnectionState): void;
   close(name: string, kind: ConnectionKind, code: number | null): void;
 }
 
@@ -75,7 +79,14 @@ export class ConnectionPool {
     }
     const record = entry.record!;
     if (!record.handlers.includes(handlerId)) record.handlers.push(handlerId);
-    return { name: resolved, kind: entry.kind, port: connection.attach(), protocol: connection.protocol };
+    return {
+      name: resolved,
+      kind: entry.kind,
+      port: connection.attach(handlerId),
+      protocol: connection.protocol,
+      state: connection.state ?? 'open',
+      sendBuffer: { ...(connection.sendBuffer ?? DEFAULT_SEND_BUFFER) },
+    };
   }
 
   /** How a handler's `name` argument reads in a message: the endpoint it means, without checking it. */
@@ -101,7 +112,7 @@ export class ConnectionPool {
       await Promise.allSettled(entries.map(async (e) => {
         if (!e.connection || !e.record) return;
         const info = await e.connection.close(this.#options.closeTimeout);
-        this.#markClosed(e, info.closeCode, info.abortedRequests);
+        this.#markClosed(e, info.closeCode, info.abortedRequests, info.unsentFrames ?? 0);
       }));
       this.#entries.clear();
       return this.#records.map((r) => ({ ...r, handlers: [...r.handlers] }));
@@ -139,11 +150,16 @@ export class ConnectionPool {
     const signal = this.#controller.signal;
     entry.attempt = (async () => {
       try {
+        const events = this.#options.events;
         const connection = config.kind === 'websocket'
-          ? await WebSocketConnection.open(name, config, signal, (code) => this.#onClosedByPeer(name, entry, code))
+          ? await WebSocketConnection.open(name, config, signal, {
+            state: (state) => events.state(name, config.kind, state),
+            ended: (code) => this.#onEnded(name, entry, code),
+            error: (error) => events.error(name, config.kind, null, error),
+          })
           : await FetchConnection.open(name, config, signal);
         entry.connection = connection;
-        entry.record = { name, kind: config.kind, handlers: [], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0 };
+        entry.record = { name, kind: config.kind, handlers: [], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0, unsentFrames: 0 };
         this.#records.push(entry.record);
         this.#options.events.open(name, config.kind, handlerId);
         return connection;
@@ -158,19 +174,24 @@ export class ConnectionPool {
     return entry;
   }
 
-  /** The peer closed a WebSocket during the session: record it; the next call for the name opens a new one. */
-  #onClosedByPeer(name: string, entry: Entry, code: number): void {
+  /**
+   * A WebSocket ended during the session without the pool closing it (the
+   * server closed it with reconnect off, or reconnecting gave up): record it;
+   * the next call for the name opens a new one.
+   */
+  #onEnded(name: string, entry: Entry, code: number): void {
     if (this.#closed) return;
     if (this.#entries.get(name) === entry) this.#entries.delete(name);
-    this.#markClosed(entry, code, 0);
+    this.#markClosed(entry, code, 0, 0);
   }
 
-  #markClosed(entry: Entry, code: number | null, abortedRequests: number): void {
+  #markClosed(entry: Entry, code: number | null, abortedRequests: number, unsentFrames: number): void {
     const record = entry.record;
     if (!record || record.closedAt !== null) return;
     record.closedAt = Date.now();
     record.closeCode = code;
     record.abortedRequests = abortedRequests;
+    record.unsentFrames = unsentFrames;
     this.#options.events.close(record.name, record.kind, code);
   }
 }

@@ -1,177 +1,384 @@
 /**
  * A WebSocket owned by the manager and bridged to handlers' workers over
- * MessagePorts. Frames cross without copies when one channel is attached
+ * MessagePorts. It survives what real networks do: a dropped socket is
+ * re-established with backoff while the session needs it (the url and
+ * protocols are computed again for each attempt), a silent one is found by
+ * the optional heartbeat, and frames handlers send meanwhile wait, in order,
+ * in bounded queues. Frames cross without copies when one channel is attached
  * (ArrayBuffers are transferred on both legs); with several channels every
- * channel gets every frame, copies for all but the last.
+ * channel the route picks gets every frame, copies for all but the last.
  */
 import { SyncError } from '../protocol/errors.ts';
-import { isFrame, type Frame, type SocketClosed } from '../protocol/api.ts';
+import { isFrame, type Frame } from '../protocol/api.ts';
+import type { ConnectionState } from '../protocol/types.ts';
 import type { Connection, ConnectionCloseInfo } from './connection.ts';
 import { DEFAULT_CONNECT_TIMEOUT, evaluate, type WebSocketEndpoint } from './endpoint-config.ts';
-import { FrameBatcher, TickScheduler } from '../internal/frame-batcher.ts';
+import { resolveSocketOptions, type ResolvedSocketOptions, type SendBufferOptions } from './websocket-options.ts';
+import { backoffDelay, nextAttempt } from './backoff.ts';
+import { SocketChannel, frameSize } from './socket-channel.ts';
+import { TickScheduler } from '../internal/frame-batcher.ts';
 import { checkOnline, describeUrl, linkSignals } from './connect-helpers.ts';
 
-interface Attached {
-  port: MessagePort;
-  batcher: FrameBatcher;
+/** What a WebSocket connection tells its pool. */
+export interface SocketEvents {
+  state(state: ConnectionState): void;
+  /** It ended for good without the pool closing it (reconnect off or given up). */
+  ended(code: number): void;
+  /** Something went wrong that did not end it (a `route` that threw). */
+  error(error: Error): void;
 }
+
+/** Close code the manager uses when the heartbeat finds a socket silent. */
+export const HEARTBEAT_CLOSE_CODE = 4000;
+/** When the socket's buffer holds at most this many bytes, sent frames count as gone. */
+export const SEND_LOW_WATER = 64 * 1024;
+// How often to look at bufferedAmount while it is above the low-water mark.
+const DRAIN_POLL_MS = 4;
 
 export class WebSocketConnection implements Connection {
   readonly name: string;
   readonly kind = 'websocket';
-  readonly #ws: WebSocket;
+  readonly #config: WebSocketEndpoint;
+  readonly #options: ResolvedSocketOptions;
+  readonly #events: SocketEvents;
   readonly #ticks = new TickScheduler();
-  readonly #channels = new Set<Attached>();
-  readonly #onClosed: (code: number) => void;
-  #closeInfo: SocketClosed | null = null;
+  readonly #channels = new Set<SocketChannel>();
+  #open: SocketChannel[] | null = null;
+  /** Frames handlers sent while the socket was not open, in arrival order. */
+  #held: [SocketChannel, Frame][] = [];
+  #ws: WebSocket;
+  #state: ConnectionState = 'connecting';
+  #protocol: string;
+  #openedAt = Date.now();
+  #attempt = 0;
+  #lastCode = 1006;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryAbort: AbortController | null = null;
+  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastReceived = 0;
+  #drainScheduled = false;
   #closing: Promise<ConnectionCloseInfo> | null = null;
 
-  private constructor(name: string, ws: WebSocket, onClosed: (code: number) => void) {
+  private constructor(name: string, config: WebSocketEndpoint, options: ResolvedSocketOptions, ws: WebSocket, events: SocketEvents) {
     this.name = name;
+    this.#config = config;
+    this.#options = options;
+    this.#events = events;
     this.#ws = ws;
-    this.#onClosed = onClosed;
-    ws.addEventListener('message', this.#onMessage);
-    ws.addEventListener('close', this.#onClose);
+    this.#protocol = ws.protocol;
+    this.#adopt(ws);
   }
 
   /**
    * Opens the socket and resolves once `open` arrived. Rejects with `E_OFFLINE`,
-   * `E_TIMEOUT`, `E_ABORT` (signal) or `E_FAIL` (refused, closed), naming the endpoint.
-   * `onClosed` is called once when the socket closes for any reason.
+   * `E_TIMEOUT`, `E_ABORT` (signal) or `E_FAIL` (refused, closed), naming the
+   * endpoint. The first connect is not retried: the handler hears at once.
    */
-  static async open(name: string, config: WebSocketEndpoint, signal: AbortSignal, onClosed: (code: number) => void): Promise<WebSocketConnection> {
-    checkOnline(name);
-    const timeout = config.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
-    let url: URL;
-    let protocols: string | string[];
-    try {
-      url = new URL(await evaluate(config.url), globalThis.location?.href);
-      protocols = config.protocols === undefined ? [] : await evaluate(config.protocols);
-    } catch (cause) {
-      throw new SyncError('E_FAIL', `Endpoint '${name}': computing its url or protocols failed: ${(cause as Error)?.message ?? cause}.`, { cause });
-    }
-    if (url.protocol === 'http:') url.protocol = 'ws:';
-    else if (url.protocol === 'https:') url.protocol = 'wss:';
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(url, protocols);
-    } catch (cause) {
-      throw new SyncError('E_FAIL', `Endpoint '${name}': cannot open a WebSocket to ${describeUrl(url)}: ${(cause as Error)?.message ?? cause}.`, { cause });
-    }
-    ws.binaryType = 'arraybuffer';
-    const { signal: limit, dispose } = linkSignals(signal, timeout, `Endpoint '${name}': connecting to ${describeUrl(url)}`);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const cleanup = () => {
-          ws.removeEventListener('open', onOpen);
-          ws.removeEventListener('close', onFail);
-          limit.removeEventListener('abort', onAbort);
-        };
-        const onOpen = () => {
-          cleanup();
-          resolve();
-        };
-        const onFail = (event: CloseEvent) => {
-          cleanup();
-          const cause = new Error(`the socket closed before it opened, with code ${event.code}${event.reason ? ` (${event.reason})` : ''}`);
-          reject(new SyncError('E_FAIL', `Endpoint '${name}': the WebSocket to ${describeUrl(url)} could not connect (close code ${event.code}${event.reason ? `, ${event.reason}` : ''}); check that the server is up and accepts this URL.`, { cause }));
-        };
-        const onAbort = () => {
-          cleanup();
-          ws.close();
-          const reason = limit.reason;
-          reject(SyncError.is(reason) ? reason : new SyncError('E_ABORT', `Endpoint '${name}': connecting was aborted.`, { cause: reason }));
-        };
-        ws.addEventListener('open', onOpen);
-        ws.addEventListener('close', onFail);
-        if (limit.aborted) onAbort();
-        else limit.addEventListener('abort', onAbort);
-      });
-    } finally {
-      dispose();
-    }
-    return new WebSocketConnection(name, ws, onClosed);
+  static async open(name: string, config: WebSocketEndpoint, signal: AbortSignal, events: SocketEvents): Promise<WebSocketConnection> {
+    const options = resolveSocketOptions(`endpoint '${name}'`, config as unknown as Record<string, unknown>);
+    const ws = await connect(name, config, signal);
+    return new WebSocketConnection(name, config, options, ws, events);
   }
 
   get protocol(): string {
-    return this.#ws.protocol;
+    return this.#protocol;
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
   }
 
   get alive(): boolean {
-    return this.#closeInfo === null && this.#closing === null;
+    return this.#state === 'open' || this.#state === 'reconnecting' || this.#state === 'connecting';
   }
 
-  attach(): MessagePort {
+  get sendBuffer(): SendBufferOptions {
+    return this.#options.sendBuffer;
+  }
+
+  attach(handlerId: string): MessagePort {
     const { port1, port2 } = new MessageChannel();
-    const channel: Attached = { port: port1, batcher: new FrameBatcher(port1, this.#ticks.schedule) };
+    const channel = new SocketChannel(handlerId, port1, this.#ticks.schedule);
     port1.onmessage = (event: MessageEvent) => this.#fromWorker(channel, event.data);
     this.#channels.add(channel);
-    if (this.#closeInfo) this.#detach(channel, this.#closeInfo);
+    this.#open = null;
     return port2;
   }
 
+  /** Closes the connection and every channel with code 1000; idempotent. Stops any reconnecting. */
   close(timeout: number): Promise<ConnectionCloseInfo> {
     this.#closing ??= new Promise<ConnectionCloseInfo>((resolve) => {
-      const finish = () => {
+      const wasOpen = this.#state === 'open';
+      this.#stopRetrying();
+      this.#stopHeartbeat();
+      const ws = this.#ws;
+      const finish = (code: number, wasClean: boolean) => {
         clearTimeout(timer);
-        this.#ws.removeEventListener('close', finish);
-        this.#shutdown(this.#closeInfo ?? { type: 'closed', code: 1000, reason: 'sync session ended', wasClean: true });
-        resolve({ closeCode: this.#closeInfo?.code ?? null, abortedRequests: 0 });
+        ws.removeEventListener('close', onClose);
+        const unsent = this.#end('closed', code, 'sync session ended', wasClean);
+        resolve({ closeCode: code, abortedRequests: 0, unsentFrames: unsent });
       };
-      const timer = setTimeout(finish, timeout);
-      if (this.#closeInfo) return finish();
-      this.#ws.addEventListener('close', finish);
-      this.#ws.close(1000, 'sync session ended');
+      const onClose = (event: CloseEvent) => finish(event.code, event.wasClean);
+      const timer = setTimeout(() => finish(1000, false), timeout);
+      if (!wasOpen) return finish(this.#lastCode, false);
+      this.#release(ws);
+      ws.addEventListener('close', onClose);
+      ws.close(1000, 'sync session ended');
     });
     return this.#closing;
   }
 
+  // ---- the current socket ----
+
+  #adopt(ws: WebSocket): void {
+    this.#ws = ws;
+    this.#protocol = ws.protocol;
+    this.#openedAt = Date.now();
+    this.#lastReceived = this.#openedAt;
+    ws.addEventListener('message', this.#onMessage);
+    ws.addEventListener('close', this.#onClose);
+    // Frames held during the outage go first, then the workers hear `open` and send what they queued.
+    const held = this.#held;
+    this.#held = [];
+    for (const [channel, frame] of held) this.#send(channel, frame);
+    // The first open is announced by the pool (`connectionopen`); a reopen is a state change.
+    if (this.#state === 'connecting') this.#state = 'open';
+    else this.#setState('open');
+    this.#armHeartbeat();
+  }
+
+  /** Stops listening to a socket that is no longer the connection's. */
+  #release(ws: WebSocket): void {
+    ws.removeEventListener('message', this.#onMessage);
+    ws.removeEventListener('close', this.#onClose);
+  }
+
   readonly #onMessage = (event: MessageEvent): void => {
-    const data = event.data as Frame;
-    if (this.#channels.size === 1) {
-      for (const c of this.#channels) c.batcher.push(data);
-      return;
-    }
-    let left = this.#channels.size;
-    for (const c of this.#channels) {
+    const frame = event.data as Frame;
+    this.#lastReceived = Date.now();
+    const heartbeat = this.#options.heartbeat;
+    if (heartbeat && (heartbeat.isPong ? heartbeat.isPong(frame) : frame === 'pong' || frame === heartbeat.ping)) return;
+    const recipients = this.#recipients(frame);
+    let left = recipients.length;
+    for (const channel of recipients) {
       left -= 1;
-      c.batcher.push(typeof data === 'string' || left === 0 ? data : data.slice(0));
+      channel.deliver(typeof frame === 'string' || left === 0 ? frame : frame.slice(0));
     }
   };
 
   readonly #onClose = (event: CloseEvent): void => {
-    this.#closeInfo = { type: 'closed', code: event.code, reason: event.reason, wasClean: event.wasClean };
-    this.#ws.removeEventListener('message', this.#onMessage);
-    this.#ws.removeEventListener('close', this.#onClose);
-    this.#onClosed(event.code);
-    if (!this.#closing) this.#shutdown(this.#closeInfo);
+    this.#release(this.#ws);
+    this.#dropped(event.code);
   };
 
-  #fromWorker(channel: Attached, data: unknown): void {
-    if (isFrame(data)) return this.#send(data);
+  #recipients(frame: Frame): readonly SocketChannel[] {
+    // Rebuilt only when channels come or go: this runs for every frame.
+    const open = (this.#open ??= [...this.#channels].filter((c) => c.open));
+    const route = this.#options.route;
+    if (!route || open.length === 0) return open;
+    try {
+      const picked = route(frame, [...new Set(open.map((c) => c.handlerId))]);
+      if (picked === null || picked === undefined) return open;
+      const ids = new Set(typeof picked === 'string' ? [picked] : picked);
+      return open.filter((c) => ids.has(c.handlerId));
+    } catch (cause) {
+      // A broken route must not lose the frame: everyone gets it, and the app hears why.
+      this.#events.error(new SyncError('E_FAIL', `Endpoint '${this.name}': its route() threw, so the frame went to every handler: ${(cause as Error)?.message ?? cause}.`, { cause }));
+      return open;
+    }
+  }
+
+  // ---- frames from handlers ----
+
+  #fromWorker(channel: SocketChannel, data: unknown): void {
+    if (isFrame(data)) return this.#accept(channel, data);
     if (Array.isArray(data)) {
-      for (const frame of data) if (isFrame(frame)) this.#send(frame);
+      for (const frame of data) if (isFrame(frame)) this.#accept(channel, frame);
       return;
     }
     if (typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'detach') {
       this.#channels.delete(channel);
-      channel.port.close();
+      this.#open = null;
+      channel.detach();
     }
   }
 
-  #send(frame: Frame): void {
-    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(frame);
+  #accept(channel: SocketChannel, frame: Frame): void {
+    if (this.#state === 'open') this.#send(channel, frame);
+    else if (this.#state === 'reconnecting') this.#held.push([channel, frame]);
   }
 
-  #shutdown(info: SocketClosed): void {
-    for (const channel of this.#channels) this.#detach(channel, info);
+  #send(channel: SocketChannel, frame: Frame): void {
+    this.#ws.send(frame);
+    channel.unacked += frameSize(frame);
+    this.#scheduleDrainCheck();
+  }
+
+  #scheduleDrainCheck(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    this.#ticks.schedule(this.#checkDrain);
+  }
+
+  /** Acknowledges sent bytes once the socket's buffer is nearly empty (backpressure for `await send()`). */
+  readonly #checkDrain = (): void => {
+    if (this.#state === 'open' && this.#ws.bufferedAmount > SEND_LOW_WATER) {
+      setTimeout(this.#checkDrain, DRAIN_POLL_MS);
+      return;
+    }
+    this.#drainScheduled = false;
+    for (const channel of this.#channels) channel.acknowledge();
+  };
+
+  // ---- drops, reconnects, the end ----
+
+  #dropped(code: number): void {
+    if (this.#closing || !this.alive) return;
+    this.#lastCode = code;
+    this.#stopHeartbeat();
+    const reconnect = this.#options.reconnect;
+    if (!reconnect) {
+      this.#end('closed', code, 'the server closed the socket', false);
+      this.#events.ended(code);
+      return;
+    }
+    this.#attempt = nextAttempt(this.#attempt, Date.now() - this.#openedAt, reconnect.minUptime);
+    this.#setState('reconnecting');
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    const reconnect = this.#options.reconnect!;
+    if (this.#attempt > reconnect.retries) {
+      this.#end('failed', this.#lastCode, `gave up after ${reconnect.retries} reconnect attempts`, false);
+      this.#events.ended(this.#lastCode);
+      return;
+    }
+    this.#retryTimer = setTimeout(() => void this.#retry(), backoffDelay(this.#attempt, reconnect));
+  }
+
+  async #retry(): Promise<void> {
+    this.#retryAbort = new AbortController();
+    try {
+      const ws = await connect(this.name, this.#config, this.#retryAbort.signal);
+      if (this.#closing) {
+        ws.close(1000, 'sync session ended');
+        return;
+      }
+      this.#adopt(ws);
+    } catch {
+      if (this.#closing) return;
+      this.#attempt += 1;
+      this.#scheduleRetry();
+    } finally {
+      this.#retryAbort = null;
+    }
+  }
+
+  #stopRetrying(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryAbort?.abort(new SyncError('E_ABORT', `Endpoint '${this.name}': the session ended while reconnecting.`));
+  }
+
+  #setState(state: ConnectionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    for (const channel of this.#channels) channel.state(state);
+    this.#events.state(state);
+  }
+
+  /** Ends every channel, returning to each the frames it could not send; answers how many there were. */
+  #end(state: 'failed' | 'closed', code: number, reason: string, wasClean: boolean): number {
+    this.#state = state;
+    const held = this.#held;
+    this.#held = [];
+    for (const channel of this.#channels) {
+      channel.close({ state, code, reason, wasClean }, held.filter(([c]) => c === channel).map(([, f]) => f));
+    }
     this.#channels.clear();
+    this.#open = null;
     this.#ticks.close();
+    this.#events.state(state);
+    return held.length;
   }
 
-  #detach(channel: Attached, info: SocketClosed): void {
-    channel.batcher.flush();
-    channel.port.postMessage(info);
-    channel.port.close();
+  // ---- heartbeat ----
+
+  #armHeartbeat(): void {
+    const heartbeat = this.#options.heartbeat;
+    if (!heartbeat) return;
+    const quiet = Date.now() - this.#lastReceived;
+    this.#heartbeatTimer = setTimeout(() => {
+      if (Date.now() - this.#lastReceived < heartbeat.interval) return this.#armHeartbeat();
+      const pingedAt = Date.now();
+      this.#ws.send(heartbeat.ping);
+      this.#heartbeatTimer = setTimeout(() => {
+        if (this.#lastReceived >= pingedAt) return this.#armHeartbeat();
+        // Silent: drop it without waiting for a closing handshake that will not come.
+        const ws = this.#ws;
+        this.#release(ws);
+        ws.close(HEARTBEAT_CLOSE_CODE, 'heartbeat timeout');
+        this.#dropped(HEARTBEAT_CLOSE_CODE);
+      }, heartbeat.timeout);
+    }, Math.max(0, heartbeat.interval - quiet));
   }
+
+  #stopHeartbeat(): void {
+    clearTimeout(this.#heartbeatTimer);
+  }
+}
+
+/** One attempt: evaluates url and protocols afresh (fresh tokens), opens, waits for `open`. */
+async function connect(name: string, config: WebSocketEndpoint, signal: AbortSignal): Promise<WebSocket> {
+  checkOnline(name);
+  const timeout = config.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
+  let url: URL;
+  let protocols: string | string[];
+  try {
+    url = new URL(await evaluate(config.url), globalThis.location?.href);
+    protocols = config.protocols === undefined ? [] : await evaluate(config.protocols);
+  } catch (cause) {
+    throw new SyncError('E_FAIL', `Endpoint '${name}': computing its url or protocols failed: ${(cause as Error)?.message ?? cause}.`, { cause });
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  let ws: WebSocket;
+  try {
+    ws = new WebSocket(url, protocols);
+  } catch (cause) {
+    throw new SyncError('E_FAIL', `Endpoint '${name}': cannot open a WebSocket to ${describeUrl(url)}: ${(cause as Error)?.message ?? cause}.`, { cause });
+  }
+  ws.binaryType = 'arraybuffer';
+  const { signal: limit, dispose } = linkSignals(signal, timeout, `Endpoint '${name}': connecting to ${describeUrl(url)}`);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const cleanup = () => {
+        ws.removeEventListener('open', onOpen);
+        ws.removeEventListener('close', onFail);
+        limit.removeEventListener('abort', onAbort);
+      };
+      const onOpen = () => {
+        cleanup();
+        resolve();
+      };
+      const onFail = (event: CloseEvent) => {
+        cleanup();
+        const cause = new Error(`the socket closed before it opened, with code ${event.code}${event.reason ? ` (${event.reason})` : ''}`);
+        reject(new SyncError('E_FAIL', `Endpoint '${name}': the WebSocket to ${describeUrl(url)} could not connect (close code ${event.code}${event.reason ? `, ${event.reason}` : ''}); check that the server is up and accepts this URL.`, { cause }));
+      };
+      const onAbort = () => {
+        cleanup();
+        ws.close();
+        const reason = limit.reason;
+        reject(SyncError.is(reason) ? reason : new SyncError('E_ABORT', `Endpoint '${name}': connecting was aborted.`, { cause: reason }));
+      };
+      ws.addEventListener('open', onOpen);
+      ws.addEventListener('close', onFail);
+      if (limit.aborted) onAbort();
+      else limit.addEventListener('abort', onAbort);
+    });
+  } finally {
+    dispose();
+  }
+  return ws;
 }

@@ -1,7 +1,7 @@
 /**
  * Events of the {@link SyncManager}. Each carries its data as fields.
  */
-import type { ConnectionKind, ItemStatus } from '../protocol/types.ts';
+import type { ConnectionKind, ConnectionState, ItemStatus } from '../protocol/types.ts';
 import type { LogEntry } from './log-book.ts';
 import type { ItemSnapshot, SessionResult } from './result.ts';
 import type { SlotOutcome, SlotPhase } from './slot-phase.ts';
@@ -61,7 +61,11 @@ export class LogEvent extends Event {
   }
 }
 
-/** `connectionopen`, `connectionclose` and `connectionerror` (an attempt failed). */
+/**
+ * `connectionopen`, `connectionclose`, `connectionstate` (a WebSocket is
+ * reconnecting, open again, failed or closed) and `connectionerror` (an attempt
+ * failed, or something went wrong on an open connection).
+ */
 export class ConnectionEvent extends Event {
   readonly sessionId: string;
   readonly name: string;
@@ -72,7 +76,9 @@ export class ConnectionEvent extends Event {
   readonly code: number | null;
   /** Why the attempt failed (error). */
   readonly error: Error | null;
-  constructor(type: 'connectionopen' | 'connectionclose' | 'connectionerror', init: { sessionId: string; name: string; kind: ConnectionKind; handlerId?: string | null; code?: number | null; error?: Error | null }) {
+  /** The new state (state). */
+  readonly state: ConnectionState | null;
+  constructor(type: 'connectionopen' | 'connectionclose' | 'connectionstate' | 'connectionerror', init: { sessionId: string; name: string; kind: ConnectionKind; handlerId?: string | null; code?: number | null; error?: Error | null; state?: ConnectionState | null }) {
     super(type);
     this.sessionId = init.sessionId;
     this.name = init.name;
@@ -80,6 +86,7 @@ export class ConnectionEvent extends Event {
     this.handlerId = init.handlerId ?? null;
     this.code = init.code ?? null;
     this.error = init.error ?? null;
+    this.state = init.state ?? null;
   }
 }
 
@@ -92,5 +99,6 @@ export interface SyncManagerEventMap {
   log: LogEvent;
   connectionopen: ConnectionEvent;
   connectionclose: ConnectionEvent;
+  connectionstate: ConnectionEvent;
   connectionerror: ConnectionEvent;
 }

@@ -39,6 +39,8 @@ export interface ConnectionRecord {
   closeCode: number | null;
   /** fetch: requests still running when the session ended, aborted then. */
   abortedRequests: number;
+  /** WebSocket: frames handlers sent that never reached the socket (it was reconnecting when the session ended). */
+  unsentFrames: number;
 }
 
 /** How a session ended as a whole. */

@@ -110,6 +110,7 @@ export class SyncSession {
       events: {
         open: (name, kind, handlerId) => emit(new ConnectionEvent('connectionopen', { sessionId, name, kind, handlerId })),
         error: (name, kind, handlerId, error) => emit(new ConnectionEvent('connectionerror', { sessionId, name, kind, handlerId, error })),
+        state: (name, kind, state) => emit(new ConnectionEvent('connectionstate', { sessionId, name, kind, state })),
         close: (name, kind, code) => emit(new ConnectionEvent('connectionclose', { sessionId, name, kind, code })),
       },
     });

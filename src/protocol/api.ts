@@ -4,7 +4,7 @@
  * this file uses neither DOM nor worker globals.
  */
 import type { Outcome, WireError } from './errors.ts';
-import type { ConnectionKind, InitializeInfo, ItemInfo, ProgressAnswer } from './types.ts';
+import type { ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ProgressAnswer } from './types.ts';
 
 /** Version of this protocol; both sides must agree. */
 export const PROTOCOL_VERSION = 1;
@@ -59,6 +59,10 @@ export interface ChannelGrant<P> {
   port: P;
   /** WebSocket: the subprotocol the server chose. */
   protocol: string;
+  /** The connection's state when the channel was made. */
+  state: ConnectionState;
+  /** WebSocket: limits of what the handler may send ahead of the network. */
+  sendBuffer: { highWaterMark: number; maxBytes: number; maxQueuedFrames: number };
 }
 
 // ---- WebSocket channel messages ----
@@ -69,16 +73,32 @@ export interface ChannelGrant<P> {
 export type Frame = string | ArrayBuffer;
 
 /** Manager → worker on a WebSocket channel. */
-export type SocketDown = Frame | Frame[] | SocketClosed;
+export type SocketDown = Frame | Frame[] | SocketClosed | SocketStateMessage | SocketAck;
 
 /** Worker → manager on a WebSocket channel. */
 export type SocketUp = Frame | Frame[] | ChannelDetach;
 
 export interface SocketClosed {
   type: 'closed';
+  /** `failed`: reconnecting gave up; `closed`: the session ended (or the socket closed with reconnect off). */
+  state: 'failed' | 'closed';
   code: number;
   reason: string;
   wasClean: boolean;
+  /** Frames of this channel the manager held while reconnecting and could not send. */
+  unsent: Frame[];
+}
+
+/** The connection changed state (`open` after a reconnect: send what you queued). */
+export interface SocketStateMessage {
+  type: 'state';
+  state: ConnectionState;
+}
+
+/** This many bytes of the channel's frames have left the socket's buffer. */
+export interface SocketAck {
+  type: 'ack';
+  bytes: number;
 }
 
 export interface ChannelDetach {
@@ -94,21 +114,64 @@ export interface FetchRequestMessage {
   path: string;
   method: string;
   headers: [string, string][];
+  /** The request body, whole (no engine streams request bodies over HTTP/1.1); transferred. */
   body: ArrayBuffer | null;
+  /** How the handler wants the response body. */
+  responseBody: ResponseBodyMode;
+  /** The handler's word on repeating the request: `true` opts in, `false` out, `null` leaves it to the method and an Idempotency-Key. */
+  idempotent: boolean | null;
 }
 
+/** `whole`: one transferred ArrayBuffer; `stream`: chunks as they arrive; `auto`: whole when small, else streamed. */
+export type ResponseBodyMode = 'auto' | 'whole' | 'stream';
+
+/** Worker → manager: abort request `id` (its signal aborted, or its body was cancelled). */
 export interface FetchAbortMessage {
   type: 'abort';
   id: number;
 }
 
-export interface FetchResponseMessage {
+/** Worker → manager: the handler read `bytes` more of a pumped body; the manager may post that much more. */
+export interface FetchCreditMessage {
+  type: 'credit';
+  id: number;
+  bytes: number;
+}
+
+/**
+ * The response head and how its body comes: `null` (none), an ArrayBuffer
+ * (whole, transferred), a transferred ReadableStream `S` of Uint8Array chunks
+ * (which errors with a {@link WireError} as its reason), or `pumped`: then
+ * {@link FetchChunkMessage}s follow, ended by a {@link FetchEndMessage} or a
+ * {@link FetchBodyErrorMessage}.
+ */
+export interface FetchResponseMessage<S = unknown> {
   type: 'response';
   id: number;
   status: number;
   statusText: string;
   headers: [string, string][];
-  body: ArrayBuffer | null;
+  body: ArrayBuffer | { kind: 'stream'; stream: S } | { kind: 'pumped' } | null;
+}
+
+/** One chunk of a pumped body; its buffer is transferred. */
+export interface FetchChunkMessage {
+  type: 'chunk';
+  id: number;
+  data: ArrayBuffer;
+}
+
+/** A pumped body is complete. */
+export interface FetchEndMessage {
+  type: 'end';
+  id: number;
+}
+
+/** A pumped body failed after its head was sent (network error, abort, end of session). */
+export interface FetchBodyErrorMessage {
+  type: 'body-error';
+  id: number;
+  error: WireError;
 }
 
 export interface FetchErrorMessage {
@@ -122,8 +185,9 @@ export interface FetchClosedMessage {
   reason: WireError;
 }
 
-export type FetchUp = FetchRequestMessage | FetchAbortMessage | ChannelDetach;
-export type FetchDown = FetchResponseMessage | FetchErrorMessage | FetchClosedMessage;
+export type FetchUp = FetchRequestMessage | FetchAbortMessage | FetchCreditMessage | ChannelDetach;
+export type FetchDown<S = unknown> =
+  | FetchResponseMessage<S> | FetchChunkMessage | FetchEndMessage | FetchBodyErrorMessage | FetchErrorMessage | FetchClosedMessage;
 
 // TYPE GUARDS
 

@@ -82,6 +82,13 @@ export interface InitializeInfo {
 /** Kinds of connection an endpoint offers. */
 export type ConnectionKind = 'websocket' | 'fetch';
 
+/**
+ * States of a connection: `connecting` (first attempt), `open`, `reconnecting`
+ * (dropped; the session still needs it, so it is being re-established),
+ * `failed` (gave up) and `closed` (the session ended).
+ */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'closed';
+
 /** WebSocket-like ready states of a channel. */
 export type ChannelReadyState = 0 | 1 | 2 | 3;
 

@@ -79,7 +79,7 @@ export function createContext(info: InitializeInfo, coordinator: Comlink.Remote<
     signal: state.controller.signal,
     async establishConnection<K extends ConnectionKind = ConnectionKind>(name?: string | null, kind?: K): Promise<ChannelOf<K>> {
       const grant = unwrap(await coordinator.establishConnection(name ?? null));
-      const channel = grant.kind === 'websocket' ? new WebSocketChannel(grant.name, grant.protocol, grant.port) : new FetchChannel(grant.name, grant.port);
+      const channel = grant.kind === 'websocket' ? new WebSocketChannel(grant) : new FetchChannel(grant.name, grant.port);
       if (kind !== undefined && kind !== grant.kind) {
         channel.close();
         throw new SyncError('E_INVALIDARG', `Handler '${handlerId}' asked for a ${kind} channel, but endpoint '${grant.name}' is a ${grant.kind} endpoint.`);

@@ -1,20 +1,56 @@
 /**
  * The handler's end of a fetch endpoint: `fetch(path, init)` answers a real
  * `Response`. The manager makes the request (adding the endpoint's headers,
- * which never enter the worker) and aborts it when the session ends.
+ * which never enter the worker), retries it by the endpoint's policy, and
+ * aborts it when the session ends. Response bodies arrive whole (one
+ * transferred ArrayBuffer) or streamed (a transferred ReadableStream, or
+ * transferred chunks on the port where streams cannot be transferred); either
+ * way the handler gets an ordinary `Response` whose `body` streams.
  */
-import { SyncError, fromWire } from '../protocol/errors.ts';
-import type { FetchDown, FetchRequestMessage } from '../protocol/api.ts';
+import { SyncError, fromWire, isWireError } from '../protocol/errors.ts';
+import type { FetchDown, FetchRequestMessage, FetchUp, ResponseBodyMode } from '../protocol/api.ts';
+
+export type { ResponseBodyMode };
+
+/** fetch's `RequestInit`, plus what the manager needs to know. */
+export interface FetchInit extends RequestInit {
+  /**
+   * How the response body crosses from the manager: `'whole'` (one
+   * transferred buffer: fastest when you read it all, e.g. `res.json()`),
+   * `'stream'` (chunks as they arrive: for large bodies you consume
+   * progressively), `'auto'` (default: whole when small, streamed when large
+   * or of unknown length beyond the endpoint's `wholeBodyLimit`).
+   */
+  responseBody?: ResponseBodyMode;
+  /**
+   * Whether the manager may send the request again after a network error,
+   * 429 or 5xx: `true` opts a POST or PATCH in (as an `Idempotency-Key`
+   * header does), `false` opts any method out. Default: idempotent methods only.
+   */
+  idempotent?: boolean;
+}
 
 // Placeholder origin used only to let `Request` normalise the body and headers.
 const NORMALISE = 'http://syncmgr.invalid/';
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+const MODES: readonly string[] = ['auto', 'whole', 'stream'];
 
-interface Pending {
-  resolve(response: Response): void;
-  reject(error: unknown): void;
+/** A streamed body being received. */
+interface BodySink {
+  readonly stream: ReadableStream<Uint8Array>;
+  /** Errors the body with `reason` at once (abort, end of session). */
+  fail(reason: unknown): void;
+  chunk?(data: ArrayBuffer): void;
+  end?(): void;
+}
+
+/** One request, from `fetch()` until its response (and a streamed body) is complete. */
+interface Running {
   signal: AbortSignal | undefined;
   onAbort: () => void;
+  /** Until the response head arrives. */
+  pending: { resolve(response: Response): void; reject(error: unknown): void } | null;
+  body: BodySink | null;
 }
 
 export class FetchChannel {
@@ -22,7 +58,7 @@ export class FetchChannel {
   /** The endpoint's name. */
   readonly name: string;
   readonly #port: MessagePort;
-  readonly #pending = new Map<number, Pending>();
+  readonly #running = new Map<number, Running>();
   #nextId = 1;
   #closed: Error | null = null;
 
@@ -30,7 +66,7 @@ export class FetchChannel {
   constructor(name: string, port: MessagePort) {
     this.name = name;
     this.#port = port;
-    port.onmessage = (event: MessageEvent) => this.#receive(event.data as FetchDown);
+    port.onmessage = (event: MessageEvent) => this.#receive(event.data as FetchDown<ReadableStream<Uint8Array>>);
   }
 
   /** `false` once the session closed the connection or the handler detached. */
@@ -42,58 +78,223 @@ export class FetchChannel {
    * Requests `path`, relative to the endpoint's base URL (a leading `/` also
    * means the base; absolute URLs, `//host` and `..` are refused with
    * `E_ACCESSDENIED`). `init` is fetch's: method, headers, body (any fetch
-   * body type), signal. Network failures reject with `E_FAIL`; HTTP error
-   * statuses resolve, as with fetch. The body arrives whole, as one
-   * transferred ArrayBuffer.
+   * body type; it crosses whole), signal; plus `responseBody` and
+   * `idempotent` ({@link FetchInit}). Network failures reject with `E_FAIL`
+   * (after the endpoint's retries); HTTP error statuses resolve, as with
+   * fetch. Aborting the signal aborts the real request, also while its body
+   * streams (the body then errors with the signal's reason).
    */
-  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+  async fetch(path: string, init: FetchInit = {}): Promise<Response> {
     if (this.#closed) throw this.#closed;
-    const signal = init.signal ?? undefined;
+    const { responseBody = 'auto', idempotent, ...rest } = init;
+    if (!MODES.includes(responseBody)) {
+      throw new SyncError('E_INVALIDARG', `fetch on endpoint '${this.name}': responseBody must be 'auto', 'whole' or 'stream', not ${JSON.stringify(responseBody)}.`);
+    }
+    if (idempotent !== undefined && typeof idempotent !== 'boolean') {
+      throw new SyncError('E_INVALIDARG', `fetch on endpoint '${this.name}': idempotent must be a boolean, not ${JSON.stringify(idempotent)}.`);
+    }
+    const signal = rest.signal ?? undefined;
     signal?.throwIfAborted();
-    const request = new Request(NORMALISE, { ...init, signal: null });
+    const request = new Request(NORMALISE, { ...rest, signal: null });
     const body = request.body === null ? null : await request.arrayBuffer();
     signal?.throwIfAborted();
     if (this.#closed) throw this.#closed;
     const id = this.#nextId++;
-    const message: FetchRequestMessage = { type: 'request', id, path, method: request.method, headers: [...request.headers], body };
+    const message: FetchRequestMessage = {
+      type: 'request', id, path, method: request.method, headers: [...request.headers], body, responseBody, idempotent: idempotent ?? null,
+    };
     return new Promise<Response>((resolve, reject) => {
-      const onAbort = () => this.#port.postMessage({ type: 'abort', id });
-      this.#pending.set(id, { resolve, reject, signal, onAbort });
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const running: Running = {
+        signal,
+        pending: { resolve, reject },
+        body: null,
+        onAbort: () => {
+          this.#post({ type: 'abort', id });
+          // While the body streams, it errors at once with the signal's reason, as fetch's does.
+          if (running.body) running.body.fail(signal!.reason);
+        },
+      };
+      this.#running.set(id, running);
+      signal?.addEventListener('abort', running.onAbort, { once: true });
       this.#port.postMessage(message, body ? [body] : []);
     });
   }
 
-  /** Detaches this handler; requests still running reject. The endpoint stays up for the others. Idempotent. */
+  /** Detaches this handler; requests still running reject (and are aborted). The endpoint stays up for the others. Idempotent. */
   close(): void {
     if (this.#closed) return;
-    this.#port.postMessage({ type: 'detach' });
+    this.#port.postMessage({ type: 'detach' } satisfies FetchUp);
     this.#end(new SyncError('E_UNEXPECTED', `The channel to endpoint '${this.name}' was closed by the handler.`));
   }
 
-  #receive(message: FetchDown): void {
+  #post(message: FetchUp): void {
+    if (!this.#closed) this.#port.postMessage(message);
+  }
+
+  #receive(message: FetchDown<ReadableStream<Uint8Array>>): void {
     if (typeof message !== 'object' || message === null) return;
     if (message.type === 'closed') return this.#end(fromWire(message.reason));
-    const pending = this.#pending.get(message.id);
-    if (!pending) return;
-    this.#pending.delete(message.id);
-    pending.signal?.removeEventListener('abort', pending.onAbort);
-    if (message.type === 'error') {
-      // Aborted by the handler's own signal: reject with its reason, as fetch does.
-      pending.reject(pending.signal?.aborted ? pending.signal.reason : fromWire(message.error));
-      return;
+    const running = this.#running.get(message.id);
+    if (!running) return;
+    switch (message.type) {
+      case 'error': {
+        this.#settle(message.id);
+        // Aborted by the handler's own signal: reject with its reason, as fetch does.
+        running.pending?.reject(running.signal?.aborted ? running.signal.reason : fromWire(message.error));
+        return;
+      }
+      case 'response': {
+        const pending = running.pending;
+        if (!pending) return;
+        running.pending = null;
+        let body: ReadableStream<Uint8Array> | ArrayBuffer | null = null;
+        const wire = NULL_BODY.has(message.status) ? null : message.body;
+        if (wire instanceof ArrayBuffer) body = wire;
+        else if (wire?.kind === 'stream') body = (running.body = this.#transferredBody(message.id, wire.stream)).stream;
+        else if (wire?.kind === 'pumped') body = (running.body = this.#pumpedBody(message.id)).stream;
+        if (!running.body) this.#settle(message.id);
+        pending.resolve(new Response(body, { status: message.status, statusText: message.statusText, headers: message.headers }));
+        return;
+      }
+      case 'chunk':
+        running.body?.chunk?.(message.data);
+        return;
+      case 'end':
+        running.body?.end?.();
+        return;
+      case 'body-error':
+        running.body?.fail(running.signal?.aborted ? running.signal.reason : fromWire(message.error));
+        return;
     }
-    const body = NULL_BODY.has(message.status) ? null : message.body;
-    pending.resolve(new Response(body, { status: message.status, statusText: message.statusText, headers: message.headers }));
+  }
+
+  /** The request is over: forget it and stop listening to its signal. */
+  #settle(id: number): void {
+    const running = this.#running.get(id);
+    if (!running) return;
+    this.#running.delete(id);
+    running.signal?.removeEventListener('abort', running.onAbort);
+  }
+
+  /**
+   * A body that came as a transferred stream. It is re-wrapped so that the
+   * manager's error (a WireError, since errors lose their code when cloned)
+   * becomes a SyncError again, and so that an abort or the end of the session
+   * errors it at once.
+   */
+  #transferredBody(id: number, raw: ReadableStream<Uint8Array>): BodySink {
+    const reader = raw.getReader();
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    let over = false;
+    const finish = () => {
+      over = true;
+      this.#settle(id);
+    };
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        controller = c;
+      },
+      pull: async (c) => {
+        try {
+          const { done, value } = await reader.read();
+          if (over) return;
+          if (done) {
+            finish();
+            c.close();
+          } else c.enqueue(value);
+        } catch (error) {
+          if (over) return;
+          finish();
+          c.error(isWireError(error) ? fromWire(error) : error);
+        }
+      },
+      cancel: (reason) => {
+        // Cancelling the transferred stream reaches the manager, which aborts the request.
+        finish();
+        return reader.cancel(reason).catch(() => {});
+      },
+    }, { highWaterMark: 0 });
+    return {
+      stream,
+      fail: (reason) => {
+        if (over) return;
+        finish();
+        controller.error(reason);
+        reader.cancel(reason).catch(() => {});
+      },
+    };
+  }
+
+  /**
+   * A body that comes as chunk messages. The stream asks for a chunk only when
+   * its reader does (`highWaterMark: 0`), and each chunk read gives the
+   * manager credit for as many bytes, so at most the manager's window is ever
+   * in flight.
+   */
+  #pumpedBody(id: number): BodySink {
+    const queue: ArrayBuffer[] = [];
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    let ended = false;
+    let over = false;
+    let wake: (() => void) | null = null;
+    const notify = () => {
+      wake?.();
+      wake = null;
+    };
+    const finish = () => {
+      over = true;
+      this.#settle(id);
+      notify();
+    };
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        controller = c;
+      },
+      pull: async (c) => {
+        while (queue.length === 0 && !ended && !over) await new Promise<void>((resolve) => (wake = resolve));
+        if (over) return;
+        const data = queue.shift();
+        if (data) {
+          c.enqueue(new Uint8Array(data));
+          this.#post({ type: 'credit', id, bytes: data.byteLength });
+          return;
+        }
+        finish();
+        c.close();
+      },
+      cancel: () => {
+        if (over) return;
+        finish();
+        this.#post({ type: 'abort', id });
+      },
+    }, { highWaterMark: 0 });
+    return {
+      stream,
+      chunk: (data) => {
+        queue.push(data);
+        notify();
+      },
+      end: () => {
+        ended = true;
+        notify();
+      },
+      fail: (reason) => {
+        if (over) return;
+        finish();
+        queue.length = 0;
+        controller.error(reason);
+      },
+    };
   }
 
   #end(reason: Error): void {
     this.#closed = reason;
-    for (const pending of this.#pending.values()) {
-      pending.signal?.removeEventListener('abort', pending.onAbort);
-      pending.reject(reason);
+    for (const [id, running] of [...this.#running]) {
+      this.#settle(id);
+      running.pending?.reject(reason);
+      running.body?.fail(reason);
     }
-    this.#pending.clear();
+    this.#running.clear();
     this.#port.onmessage = null;
     this.#port.close();
   }

@@ -42,7 +42,8 @@ test('a scripted handler establishes a websocket and a fetch channel, and both c
   expect((await reports.waitStep('h1', 2)).value).toEqual(['hello']);
   expect((await reports.waitStep('h1', 4)).value).toMatchObject({ status: 200, json: { ok: true } });
   expect(result.connections.map((c) => [c.name, c.closeCode])).toEqual([['live', 1000], ['api', null]]);
-  const state = await server.state();
+  // The server records a close when its TCP connection ends, a moment after the client's closing handshake.
+  const state = await server.waitFor((s) => s.sockets.every((socket) => !socket.open) && s);
   expect(state.sockets.map((s) => [s.open, s.closeCode])).toEqual([[false, 1000]]);
   await noLiveWorkers();
 });

@@ -1,0 +1,111 @@
+/**
+ * The WebSocket endpoint's robustness options (reconnect, heartbeat, send
+ * buffer, routing), their defaults and their validation. Every default is a
+ * named constant: the README and the tests point at these, not at numbers.
+ */
+import { SyncError } from '../protocol/errors.ts';
+import type { BackoffOptions } from './backoff.ts';
+
+export interface ReconnectOptions extends BackoffOptions {
+  /** Attempts after a drop before the connection is `failed`. */
+  retries: number;
+  /** A connection that stayed open this long (ms) starts the attempt count over. */
+  minUptime: number;
+}
+
+export interface HeartbeatOptions {
+  /** After this many ms without any frame from the server, send `ping`. */
+  interval: number;
+  /** If nothing arrives within this many ms after a ping, the socket is dead: it is dropped and reconnected. */
+  timeout: number;
+  /** The ping frame. */
+  ping: string;
+  /** Frames that answer a ping and are not given to handlers. Default: `'pong'` and an echo of `ping`. */
+  isPong?: (frame: string | ArrayBuffer) => boolean;
+}
+
+export interface SendBufferOptions {
+  /** Above this many bytes sent but not yet on the network, `await channel.send()` waits. */
+  highWaterMark: number;
+  /** Above this many such bytes (frames queued while reconnecting included), `send()` throws `E_OUTOFMEMORY`. */
+  maxBytes: number;
+  /** At most this many frames wait while the socket reconnects; one more throws `E_OUTOFMEMORY`. */
+  maxQueuedFrames: number;
+}
+
+/** Picks which handlers of a shared socket receive a frame: ids, or null/undefined for all. */
+export type FrameRoute = (frame: string | ArrayBuffer, handlerIds: readonly string[]) => string | readonly string[] | null | undefined;
+
+/** Defaults of `reconnect`: 8 attempts, 250 ms doubling to at most 10 s, half of each delay random, reset after 5 s up. */
+export const DEFAULT_RECONNECT: Readonly<ReconnectOptions> = Object.freeze({
+  retries: 8,
+  minDelay: 250,
+  maxDelay: 10_000,
+  factor: 2,
+  jitter: 0.5,
+  minUptime: 5_000,
+});
+
+/** Defaults of `heartbeat` (off unless the endpoint sets `heartbeat: true` or an object). */
+export const DEFAULT_HEARTBEAT: Readonly<HeartbeatOptions> = Object.freeze({
+  interval: 15_000,
+  timeout: 5_000,
+  ping: 'ping',
+});
+
+/** Defaults of `sendBuffer`. */
+export const DEFAULT_SEND_BUFFER: Readonly<SendBufferOptions> = Object.freeze({
+  highWaterMark: 1 << 20,
+  maxBytes: 16 << 20,
+  maxQueuedFrames: 4096,
+});
+
+export interface ResolvedSocketOptions {
+  reconnect: ReconnectOptions | null;
+  heartbeat: HeartbeatOptions | null;
+  sendBuffer: SendBufferOptions;
+  route: FrameRoute | null;
+}
+
+export const WEBSOCKET_ROBUSTNESS_KEYS = ['reconnect', 'heartbeat', 'sendBuffer', 'route'] as const;
+
+/** Validates and fills in the robustness options of a WebSocket endpoint config. */
+export function resolveSocketOptions(where: string, c: Record<string, unknown>): ResolvedSocketOptions {
+  const reconnect = c.reconnect === false ? null : merge<ReconnectOptions>(`${where}: reconnect`, c.reconnect, DEFAULT_RECONNECT, {
+    retries: [0, 1_000_000], minDelay: [0, 3_600_000], maxDelay: [0, 3_600_000], factor: [1, 100], jitter: [0, 1], minUptime: [0, 86_400_000],
+  });
+  if (reconnect && reconnect.maxDelay < reconnect.minDelay) throw new SyncError('E_INVALIDARG', `${where}: reconnect.maxDelay must be ≥ reconnect.minDelay.`);
+  let heartbeat: HeartbeatOptions | null = null;
+  if (c.heartbeat !== undefined && c.heartbeat !== false) {
+    const h = c.heartbeat === true ? {} : c.heartbeat;
+    if (typeof h !== 'object' || h === null) throw new SyncError('E_INVALIDARG', `${where}: heartbeat must be true, false or an object like { interval, timeout, ping, isPong }.`);
+    const { ping, isPong, ...numbers } = h as Record<string, unknown>;
+    const timing = merge<{ interval: number; timeout: number }>(`${where}: heartbeat`, numbers, { interval: DEFAULT_HEARTBEAT.interval, timeout: DEFAULT_HEARTBEAT.timeout }, { interval: [10, 3_600_000], timeout: [10, 3_600_000] });
+    if (ping !== undefined && (typeof ping !== 'string' || ping.length === 0)) throw new SyncError('E_INVALIDARG', `${where}: heartbeat.ping must be a non-empty string.`);
+    if (isPong !== undefined && typeof isPong !== 'function') throw new SyncError('E_INVALIDARG', `${where}: heartbeat.isPong must be a function (frame) => boolean.`);
+    const resolved: HeartbeatOptions = { ...timing, ping: (ping as string | undefined) ?? DEFAULT_HEARTBEAT.ping };
+    if (isPong) resolved.isPong = isPong as HeartbeatOptions['isPong'];
+    heartbeat = resolved;
+  }
+  const sendBuffer = merge<SendBufferOptions>(`${where}: sendBuffer`, c.sendBuffer, DEFAULT_SEND_BUFFER, {
+    highWaterMark: [1, 1 << 30], maxBytes: [1, 1 << 30], maxQueuedFrames: [0, 1_000_000],
+  });
+  if (sendBuffer.maxBytes < sendBuffer.highWaterMark) throw new SyncError('E_INVALIDARG', `${where}: sendBuffer.maxBytes must be ≥ sendBuffer.highWaterMark.`);
+  if (c.route !== undefined && typeof c.route !== 'function') throw new SyncError('E_INVALIDARG', `${where}: route must be a function (frame, handlerIds) => handler id(s).`);
+  return { reconnect, heartbeat, sendBuffer, route: (c.route as FrameRoute | undefined) ?? null };
+}
+
+function merge<T extends object>(where: string, value: unknown, defaults: Readonly<T>, ranges: { [K in keyof T]: [number, number] }): T {
+  if (value === undefined || value === true) return { ...defaults };
+  if (typeof value !== 'object' || value === null) throw new SyncError('E_INVALIDARG', `${where} must be an object like { ${Object.keys(defaults).join(', ')} }.`);
+  const out = { ...defaults } as Record<string, number>;
+  for (const [key, n] of Object.entries(value)) {
+    const range = (ranges as Record<string, [number, number]>)[key];
+    if (!range) throw new SyncError('E_INVALIDARG', `${where}: unknown option '${key}'; known: ${Object.keys(ranges).join(', ')}.`);
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < range[0] || n > range[1]) {
+      throw new SyncError('E_INVALIDARG', `${where}.${key} must be a number from ${range[0]} to ${range[1]}, not ${JSON.stringify(n)}.`);
+    }
+    out[key] = n;
+  }
+  return out as T;
+}

@@ -1,0 +1,106 @@
+/// <reference types="@vitest/browser-playwright" />
+// Issue 3, offline: when the browser says it is offline, establishing a fetch
+// endpoint rejects at once with E_OFFLINE instead of waiting for the probe's
+// connect timeout; a request whose network fails while offline rejects with
+// E_OFFLINE at once instead of being retried. Chromium is told it is offline
+// over CDP: Network.overrideNetworkState sets navigator.onLine (and fires
+// `offline`) without cutting the test runner's own connection, and
+// Network.emulateNetworkConditionsByRule cuts the tenant's API URLs only.
+import { afterEach, expect, test } from 'vitest';
+import { cdp } from 'vitest/browser';
+import { TestServer } from '../fixtures/server.ts';
+import { Reports, manager, noLiveWorkers, scripted, type Report } from '../fixtures/harness.ts';
+import type { ConnectionEvent, SyncManager } from '../../src/index.ts';
+
+let reports: Reports;
+let m: SyncManager | undefined;
+afterEach(async () => {
+  await setOffline(false);
+  await cdp().send('Network.emulateNetworkConditionsByRule', { matchedNetworkConditions: [] });
+  await m?.close();
+  m = undefined;
+  reports?.close();
+});
+
+/** Sets what navigator.onLine says (the network itself keeps working) and waits until the page sees it. */
+async function setOffline(offline: boolean): Promise<void> {
+  await cdp().send('Network.overrideNetworkState', { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  const end = performance.now() + 2000;
+  while (navigator.onLine === offline) {
+    if (performance.now() > end) throw new Error(`navigator.onLine did not become ${!offline}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function step(sessionId: string, index: number): Promise<Report> {
+  return reports.wait((r) => r.sessionId === sessionId && r.handlerId === 'offline-h' && r.phase === 'step' && r.index === index, 15_000);
+}
+
+test('establishing a fetch endpoint while the browser is offline rejects at once with E_OFFLINE, well under the connect timeout', async () => {
+  reports = new Reports();
+  const server = TestServer.create();
+  // With a probe and the default 10 s connect timeout, a wait for the network would show.
+  m = manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, probe: 'health' } }, handlers: [scripted('offline-h')] });
+  const errors: ConnectionEvent[] = [];
+  m.addEventListener('connectionerror', (e: ConnectionEvent) => errors.push(e));
+  // The worker starts while online (its module is fetched), then waits for the release.
+  const session = m.synchronize({ cookie: { scripts: { 'offline-h': { steps: [{ op: 'wait' }, { op: 'establish', name: 'api' }] } } } });
+  await reports.wait((r) => r.sessionId === session.id && r.phase === 'synchronize');
+
+  await setOffline(true);
+  const released = performance.now();
+  reports.release(session.id, 'offline-h');
+  const r = await step(session.id, 1);
+  const elapsed = performance.now() - released;
+
+  expect(r.ok).toBe(false);
+  expect(r.error?.code).toBe('E_OFFLINE');
+  expect(r.error?.message).toContain("'api'");
+  expect(r.error?.message).toContain('offline');
+  expect(elapsed).toBeLessThan(1000);
+  expect(errors.map((e) => [e.name, e.handlerId, (e.error as { code?: string } | null)?.code])).toEqual([['api', 'offline-h', 'E_OFFLINE']]);
+  const result = await session.done;
+  expect(result.connections).toEqual([]);
+  // Nothing was sent: not even the probe.
+  expect((await server.state()).requests).toEqual([]);
+  console.log(`[fetch-offline] establishing while offline rejected after ${Math.round(elapsed)} ms (release to the handler's report)`);
+
+  // Back online, the next session establishes it (the probe is sent).
+  await setOffline(false);
+  const again = m.synchronize({ cookie: { scripts: { 'offline-h': { steps: [{ op: 'establish', name: 'api' }] } } } });
+  expect((await step(again.id, 0)).value).toMatchObject({ name: 'api', kind: 'fetch' });
+  await again.done;
+  expect((await server.state()).requests.map((x) => [x.path, x.status])).toEqual([['health', 200]]);
+  await noLiveWorkers();
+});
+
+test('a request whose network fails while the browser is offline rejects at once with E_OFFLINE and is not retried', async () => {
+  reports = new Reports();
+  const server = TestServer.create();
+  // A retry would wait at least 5 s: long enough to show.
+  m = manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, retry: { minDelay: 5000, maxDelay: 5000 } } }, handlers: [scripted('offline-h')] });
+  const session = m.synchronize({ cookie: { scripts: { 'offline-h': { steps: [
+    { op: 'establish', name: 'api' }, // 0
+    { op: 'fetch', on: 'api', path: 'health', read: 'json' }, // 1
+    { op: 'wait' }, // 2
+    { op: 'fetch', on: 'api', path: 'notes', read: 'json' }, // 3
+  ] } } } });
+  expect((await step(session.id, 1)).value).toMatchObject({ status: 200 });
+
+  // Offline for real for the tenant's API, and navigator says so.
+  await cdp().send('Network.emulateNetworkConditionsByRule', {
+    matchedNetworkConditions: [{ urlPattern: `${location.origin}/t/${server.tenant}/*`, offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 }],
+  });
+  await setOffline(true);
+  const released = performance.now();
+  reports.release(session.id, 'offline-h');
+  const r = await step(session.id, 3);
+  const elapsed = performance.now() - released;
+  expect(r.ok).toBe(false);
+  expect(r.error?.code).toBe('E_OFFLINE');
+  expect(r.error?.message).toMatch(/'api': GET .*\/notes failed: the browser is offline/);
+  expect(elapsed).toBeLessThan(2000);
+  await session.done;
+  expect((await server.state()).requests.map((x) => x.path)).toEqual(['health']);
+  await noLiveWorkers();
+});

@@ -1,0 +1,47 @@
+import { afterEach, expect, test } from 'vitest';
+import { TestServer } from '../fixtures/server.ts';
+import { Reports, manager } from '../fixtures/harness.ts';
+import type { SocketScenario } from '../../workers/fixtures/socket-handler.ts';
+import { HEARTBEAT_CLOSE_CODE, type SyncManager } from '../../src/index.ts';
+
+const socketWorker = () => new Worker(new URL('../../workers/fixtures/socket-handler.ts', import.meta.url), { type: 'module' });
+
+let reports: Reports;
+let m: SyncManager | undefined;
+afterEach(async () => {
+  await m?.close();
+  m = undefined;
+  reports?.close();
+});
+
+test('the heartbeat keeps a live socket, finds a silent one, drops it with 4000 and reconnects', async () => {
+  reports = new Reports();
+  const server = TestServer.create();
+  m = manager({
+    endpoints: {
+      live: { kind: 'websocket', url: server.wsUrl('live'), heartbeat: { interval: 150, timeout: 150 }, reconnect: { minDelay: 20, maxDelay: 40 } },
+    },
+    handlers: [{ id: 's', worker: socketWorker }],
+  });
+  const states: (string | null)[] = [];
+  m.addEventListener('connectionstate', (e) => states.push(e.state));
+  const session = m.synchronize({ cookie: { s: { mode: 'listen', endpoint: 'live' } satisfies SocketScenario } });
+  await reports.wait((r) => r.sessionId === session.id && r.phase === 'established');
+
+  // A server that answers (it echoes the pings) keeps the socket: pings go out, no reconnect.
+  const pinged = await server.waitFor((s) => s.sockets[0]!.received.filter((f) => f === 'ping').length >= 2 && s);
+  expect(pinged.sockets).toHaveLength(1);
+  expect(states).toEqual([]);
+
+  // A silent server: the next ping gets no answer, the socket is dropped and replaced.
+  await server.faults({ mute: ['live'] });
+  const dropped = await server.waitFor((s) => s.sockets[0]!.closeCode !== null && s, 5000);
+  expect(dropped.sockets[0]!.closeCode).toBe(HEARTBEAT_CLOSE_CODE);
+  await server.faults({ mute: [] });
+  await server.waitFor((s) => s.sockets.some((x, i) => i > 0 && x.open));
+  expect(states.slice(0, 2)).toEqual(['reconnecting', 'open']);
+  // Pongs (here: echoed pings) never reach the handler.
+  expect(reports.all.filter((r) => r.sessionId === session.id && r.phase === 'frame')).toEqual([]);
+  reports.release(session.id, 's');
+  await session.done;
+});
