@@ -5,9 +5,9 @@
  */
 import { afterEach, expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted } from '../fixtures/harness.ts';
+import { Reports, manager, noLiveWorkers, scripted, inlineHandler } from '../fixtures/harness.ts';
 import type { Cookie, Script } from '../../workers/fixtures/script.ts';
-import { SyncError, type ConnectionEvent, type HandlerRegistration, type HandlerStateEvent, type SyncManager } from '../../src/index.ts';
+import { SyncError, type ConnectionEvent, type HandlerStateEvent, type SyncManager } from '../../src/index.ts';
 
 let reports: Reports;
 let m: SyncManager | undefined;
@@ -19,21 +19,6 @@ afterEach(async () => {
 
 function cookie(scripts: Record<string, Script>): Cookie {
   return { scripts };
-}
-
-const HANDLER_MODULE = new URL('../../src/handler.ts', import.meta.url).href;
-
-/**
- * A handler whose worker is a module built from `body` (JavaScript), for what
- * the scripted handler's steps cannot express. `body` sees `defineHandler`.
- */
-function inlineHandler(id: string, body: string): HandlerRegistration {
-  const source = `
-    import { defineHandler } from ${JSON.stringify(HANDLER_MODULE)};
-    ${body}
-  `;
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  return { id, worker: () => new Worker(url, { type: 'module' }) };
 }
 
 /** The finished handlerstate events' errors, by handler. */

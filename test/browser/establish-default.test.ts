@@ -4,7 +4,7 @@
 // those calls reject with E_INVALIDARG.
 import { afterEach, expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Report, type Script } from '../fixtures/harness.ts';
+import { Reports, manager, noLiveWorkers, scripted, type Report, type Script, allClosed } from '../fixtures/harness.ts';
 import type { EndpointConfig, SyncManager } from '../../src/index.ts';
 
 let reports: Reports;
@@ -14,16 +14,6 @@ afterEach(async () => {
   m = undefined;
   reports?.close();
 });
-
-/** The report of step `index` of `handlerId` in one session. */
-function step(sessionId: string, handlerId: string, index: number): Promise<Report> {
-  return reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === 'step' && r.index === index);
-}
-
-/** The server's state once it has seen every socket of the tenant close (it notices a close a moment after the browser). */
-function allClosed(server: TestServer) {
-  return server.waitFor((s) => s.sockets.every((socket) => !socket.open) && s, 2000);
-}
 
 /** The failed steps of a session, once every listed handler has reported that its synchronize returned. */
 async function failures(sessionId: string, ...handlerIds: string[]): Promise<Report[]> {
@@ -59,10 +49,10 @@ test('null, no argument and the default endpoint name give one websocket connect
   const result = await session.done;
 
   expect(await failures(session.id, 'def-h')).toEqual([]);
-  for (const i of [0, 1, 2]) expect((await step(session.id, 'def-h', i)).value).toMatchObject({ name: 'live', kind: 'websocket' });
+  for (const i of [0, 1, 2]) expect((await reports.stepOf(session.id, 'def-h', i)).value).toMatchObject({ name: 'live', kind: 'websocket' });
   // The three channels hang off one socket: each sees the echo of every frame, whichever channel sent it.
   const frames = ['via-name', 'via-null', 'via-omit'];
-  for (const i of [6, 7, 8]) expect(sorted((await step(session.id, 'def-h', i)).value)).toEqual(frames);
+  for (const i of [6, 7, 8]) expect(sorted((await reports.stepOf(session.id, 'def-h', i)).value)).toEqual(frames);
 
   expect(result.connections).toHaveLength(1);
   expect(result.connections[0]).toMatchObject({ name: 'live', kind: 'websocket', handlers: ['def-h'], closeCode: 1000 });
@@ -90,7 +80,7 @@ test('a handler asking for null and another asking for the default by name share
     ],
   });
   const session = m.synchronize({ cookie: { scripts: { 'by-null': script(null, 'from-null'), 'by-name': script('live', 'from-name') } } });
-  await Promise.all([step(session.id, 'by-null', 0), step(session.id, 'by-name', 0)]);
+  await Promise.all([reports.stepOf(session.id, 'by-null', 0), reports.stepOf(session.id, 'by-name', 0)]);
   const during = await server.state();
   expect(during.sockets.map((s) => [s.channel, s.open])).toEqual([['live', true]]);
   reports.release(session.id, 'by-null');
@@ -98,10 +88,10 @@ test('a handler asking for null and another asking for the default by name share
   const result = await session.done;
 
   expect(await failures(session.id, 'by-null', 'by-name')).toEqual([]);
-  expect((await step(session.id, 'by-null', 0)).value).toMatchObject({ name: 'live' });
-  expect((await step(session.id, 'by-name', 0)).value).toMatchObject({ name: 'live' });
-  expect(sorted((await step(session.id, 'by-null', 3)).value)).toEqual(['from-name', 'from-null']);
-  expect(sorted((await step(session.id, 'by-name', 3)).value)).toEqual(['from-name', 'from-null']);
+  expect((await reports.stepOf(session.id, 'by-null', 0)).value).toMatchObject({ name: 'live' });
+  expect((await reports.stepOf(session.id, 'by-name', 0)).value).toMatchObject({ name: 'live' });
+  expect(sorted((await reports.stepOf(session.id, 'by-null', 3)).value)).toEqual(['from-name', 'from-null']);
+  expect(sorted((await reports.stepOf(session.id, 'by-name', 3)).value)).toEqual(['from-name', 'from-null']);
   expect(result.connections).toHaveLength(1);
   expect(result.connections[0]!.name).toBe('live');
   expect(sorted(result.connections[0]!.handlers)).toEqual(['by-name', 'by-null']);
@@ -133,8 +123,8 @@ test('null, no argument and the name of a fetch default endpoint give one connec
   const result = await session.done;
 
   expect(await failures(session.id, 'def-f')).toEqual([]);
-  for (const i of [0, 1, 2]) expect((await step(session.id, 'def-f', i)).value).toMatchObject({ name: 'api', kind: 'fetch' });
-  for (const i of [3, 4, 5]) expect((await step(session.id, 'def-f', i)).value).toMatchObject({ status: 200, json: { ok: true } });
+  for (const i of [0, 1, 2]) expect((await reports.stepOf(session.id, 'def-f', i)).value).toMatchObject({ name: 'api', kind: 'fetch' });
+  for (const i of [3, 4, 5]) expect((await reports.stepOf(session.id, 'def-f', i)).value).toMatchObject({ status: 200, json: { ok: true } });
   expect(result.connections.map((c) => [c.name, c.kind, c.handlers])).toEqual([['api', 'fetch', ['def-f']]]);
   const state = await server.state();
   expect(state.requests.map((r) => [r.method, r.path, r.status])).toEqual([['GET', 'health', 200], ['GET', 'health', 200], ['GET', 'health', 200]]);
@@ -160,7 +150,7 @@ test.each([
   const result = await session.done;
 
   for (const i of [0, 1]) {
-    const report = await step(session.id, 'no-default-h', i);
+    const report = await reports.stepOf(session.id, 'no-default-h', i);
     expect(report.ok).toBe(false);
     expect(report.error?.code).toBe('E_INVALIDARG');
     expect(report.error?.message).toMatch(/no default ?endpoint is configured/i);

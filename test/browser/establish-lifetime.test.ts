@@ -5,7 +5,7 @@
 // events after the last handler's `handlerstate` finished event.
 import { afterEach, expect, test } from 'vitest';
 import { TestServer, type RequestRecord, type ServerState } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Report, type Script } from '../fixtures/harness.ts';
+import { Reports, manager, noLiveWorkers, scripted, type Script } from '../fixtures/harness.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
 import type {
   ConnectionEvent, HandlerRegistration, HandlerStateEvent, SlotOutcome, SyncErrorCode, SyncManager, SyncSession, WorkerLike,
@@ -19,11 +19,6 @@ afterEach(async () => {
   m = undefined;
   reports?.close();
 });
-
-/** The report of step `index` of `handlerId` in one session. */
-function step(sessionId: string, handlerId: string, index: number): Promise<Report> {
-  return reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === 'step' && r.index === index);
-}
 
 /**
  * A worker whose ready handshake reaches the manager only once `gate`
@@ -143,12 +138,12 @@ test('a handler that finishes early closes nothing: the socket stays open and us
   const { session, events, earlyDone, lastFinished } = start(server, scripted('last'), lastScript([{ op: 'wait' }]));
 
   expect((await earlyDone).outcome).toBe('succeeded');
-  await step(session.id, 'last', 0);
+  await reports.stepOf(session.id, 'last', 0);
   await expectNothingClosed(server, session, events, lastFinished);
 
   // The last handler still uses the socket after the early one finished.
   reports.release(session.id, 'last');
-  expect((await step(session.id, 'last', 3)).value).toEqual(['from-last']);
+  expect((await reports.stepOf(session.id, 'last', 3)).value).toEqual(['from-last']);
   const state = await server.state();
   expect(lastFinished()).toBe(false);
   expect(state.sockets.map((s) => [s.open, s.closeCode, s.received])).toEqual([[true, null, ['from-last']]]);
@@ -204,13 +199,13 @@ test.each(cases)('connections close only after the last handler finished: last h
   const { session, events, earlyDone, lastFinished } = start(server, c.last(gate.promise), c.script);
 
   expect((await earlyDone).outcome).toBe('succeeded');
-  if (c.script) await step(session.id, 'last', 0);
+  if (c.script) await reports.stepOf(session.id, 'last', 0);
   await expectNothingClosed(server, session, events, lastFinished);
 
   if (c.end === 'gate') gate.resolve();
   else reports.release(session.id, 'last');
   if (c.end === 'cancel') {
-    await step(session.id, 'last', 3);
+    await reports.stepOf(session.id, 'last', 3);
     expect(lastFinished()).toBe(false);
     session.cancel();
   }

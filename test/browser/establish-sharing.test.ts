@@ -4,7 +4,7 @@
 // disturbing the connections already open, and its failure leaves them alone.
 import { afterEach, expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Report, type Script } from '../fixtures/harness.ts';
+import { Reports, manager, noLiveWorkers, scripted, type Report, type Script, allClosed } from '../fixtures/harness.ts';
 import type { ConnectionEvent, SyncManager } from '../../src/index.ts';
 import { deferred } from '../../src/internal/deferred.ts';
 
@@ -16,20 +16,10 @@ afterEach(async () => {
   reports?.close();
 });
 
-/** The report of step `index` of `handlerId` in one session. */
-function step(sessionId: string, handlerId: string, index: number): Promise<Report> {
-  return reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === 'step' && r.index === index);
-}
-
 /** The failed steps of a session, once every listed handler has reported that its synchronize returned. */
 async function failures(sessionId: string, ...handlerIds: string[]): Promise<Report[]> {
   await Promise.all(handlerIds.map((h) => reports.wait((r) => r.sessionId === sessionId && r.handlerId === h && r.phase === 'returned')));
   return reports.all.filter((r) => r.sessionId === sessionId && r.ok === false);
-}
-
-/** The server's state once it has seen every socket of the tenant close. */
-function allClosed(server: TestServer) {
-  return server.waitFor((s) => s.sockets.every((socket) => !socket.open) && s, 2000);
 }
 
 const sorted = (values: unknown): string[] => [...(values as unknown[])].map(String).sort();
@@ -56,14 +46,14 @@ test('two handlers establishing the same websocket one after the other share one
   };
   const session = m.synchronize({ cookie: { scripts: { first, second } } });
 
-  await step(session.id, 'first', 0);
+  await reports.stepOf(session.id, 'first', 0);
   const before = await server.state();
   expect(before.sockets.map((s) => [s.channel, s.open])).toEqual([['live', true]]);
 
   // `second` listens for its release once it reported entering synchronize (its first step is the wait).
   await reports.wait((r) => r.sessionId === session.id && r.handlerId === 'second' && r.phase === 'synchronize');
   reports.release(session.id, 'second');
-  await step(session.id, 'second', 1);
+  await reports.stepOf(session.id, 'second', 1);
   const after = await server.state();
   expect(after.sockets.map((s) => [s.id, s.open])).toEqual([[before.sockets[0]!.id, true]]);
   // One socket on the server: one send reaches it, and through it both handlers.
@@ -73,8 +63,8 @@ test('two handlers establishing the same websocket one after the other share one
 
   expect(await failures(session.id, 'first', 'second')).toEqual([]);
   const everything = ['from-first', 'from-second', 'from-server'];
-  expect(sorted((await step(session.id, 'first', 3)).value)).toEqual(everything);
-  expect(sorted((await step(session.id, 'second', 3)).value)).toEqual(everything);
+  expect(sorted((await reports.stepOf(session.id, 'first', 3)).value)).toEqual(everything);
+  expect(sorted((await reports.stepOf(session.id, 'second', 3)).value)).toEqual(everything);
   expect(result.connections.map((c) => [c.name, c.handlers])).toEqual([['live', ['first', 'second']]]);
   const state = await allClosed(server);
   expect(state.sockets).toHaveLength(1);
@@ -122,15 +112,15 @@ test('two handlers establishing the same websocket at the same moment share one 
   expect(attempts).toBe(1);
   gate.resolve();
 
-  await Promise.all([step(session.id, 'left', 0), step(session.id, 'right', 0)]);
+  await Promise.all([reports.stepOf(session.id, 'left', 0), reports.stepOf(session.id, 'right', 0)]);
   expect(await server.send('from-server', 'live')).toBe(1);
   const result = await session.done;
 
   expect(await failures(session.id, 'left', 'right')).toEqual([]);
   expect(attempts).toBe(1);
   const everything = ['from-left', 'from-right', 'from-server'];
-  expect(sorted((await step(session.id, 'left', 2)).value)).toEqual(everything);
-  expect(sorted((await step(session.id, 'right', 2)).value)).toEqual(everything);
+  expect(sorted((await reports.stepOf(session.id, 'left', 2)).value)).toEqual(everything);
+  expect(sorted((await reports.stepOf(session.id, 'right', 2)).value)).toEqual(everything);
   expect(result.connections).toHaveLength(1);
   expect(sorted(result.connections[0]!.handlers)).toEqual(['left', 'right']);
   const state = await allClosed(server);
@@ -183,9 +173,9 @@ test('a later call for another name opens it without disturbing the first socket
   expect(await server.send('during-connect', 'live')).toBe(1);
   gate.resolve();
 
-  expect((await step(session.id, 'worker-h', 7)).value).toEqual(['a1', 'a2', 'during-connect', 'a3']);
-  expect((await step(session.id, 'worker-h', 9)).value).toEqual(['b1']);
-  expect((await step(session.id, 'worker-h', 11)).value).toEqual(['a1', 'a2', 'during-connect', 'a3', 'a4']);
+  expect((await reports.stepOf(session.id, 'worker-h', 7)).value).toEqual(['a1', 'a2', 'during-connect', 'a3']);
+  expect((await reports.stepOf(session.id, 'worker-h', 9)).value).toEqual(['b1']);
+  expect((await reports.stepOf(session.id, 'worker-h', 11)).value).toEqual(['a1', 'a2', 'during-connect', 'a3', 'a4']);
   const during = await server.state();
   const live = during.sockets.filter((s) => s.channel === 'live');
   expect(live).toHaveLength(1);
@@ -227,14 +217,14 @@ test('a second endpoint the server refuses rejects with E_FAIL naming it, the ha
   };
   const session = m.synchronize({ cookie: { scripts: { 'refuse-h': script } } });
 
-  const failed = await step(session.id, 'refuse-h', 3);
+  const failed = await reports.stepOf(session.id, 'refuse-h', 3);
   expect(failed.ok).toBe(false);
   expect(failed.error?.code).toBe('E_FAIL');
   expect(failed.error?.message).toContain("'broken'");
   expect(failed.error?.message).toContain('refuse-h');
   expect(failed.error?.message).toMatch(/could not connect/);
 
-  expect((await step(session.id, 'refuse-h', 5)).value).toEqual(['before', 'after']);
+  expect((await reports.stepOf(session.id, 'refuse-h', 5)).value).toEqual(['before', 'after']);
   const during = await server.state();
   expect(during.sockets.map((s) => [s.channel, s.open, s.closeCode, s.received])).toEqual([['live', true, null, ['before', 'after']]]);
   expect(events.filter((e) => e.type === 'connectionclose')).toEqual([]);

@@ -19,10 +19,6 @@ afterEach(async () => {
 
 const MiB = 1024 * 1024;
 
-function step(sessionId: string, handlerId: string, index: number): Promise<Report> {
-  return reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === 'step' && r.index === index);
-}
-
 /** Every report of a session, once every listed handler has reported that its synchronize returned. */
 async function sessionReports(sessionId: string, ...handlerIds: string[]): Promise<Report[]> {
   await Promise.all(handlerIds.map((h) => reports.wait((r) => r.sessionId === sessionId && r.handlerId === h && r.phase === 'returned', 15_000)));
@@ -61,7 +57,7 @@ test('static endpoint headers reach the server and never the worker', async () =
   const seen = await sessionReports(session.id, 'fetch-h');
 
   expect(seen.filter((r) => r.ok === false)).toEqual([]);
-  expect((await step(session.id, 'fetch-h', 2)).value).toMatchObject({ status: 200, text: 'payload' });
+  expect((await reports.stepOf(session.id, 'fetch-h', 2)).value).toMatchObject({ status: 200, text: 'payload' });
   const state = await server.state();
   expect(state.requests.map((r) => r.path)).toEqual(['health', 'echo']);
   for (const request of state.requests) {
@@ -136,12 +132,12 @@ test('paths escaping the endpoint are refused with E_ACCESSDENIED and never sent
   await session.done;
 
   for (const [i, path] of escapes.entries()) {
-    const r = await step(session.id, 'fetch-h', i + 1);
+    const r = await reports.stepOf(session.id, 'fetch-h', i + 1);
     expect(r.ok, path).toBe(false);
     expect(r.error?.code, path).toBe('E_ACCESSDENIED');
     expect(r.error?.message, path).toContain("'api'");
   }
-  expect((await step(session.id, 'fetch-h', escapes.length + 1)).value).toMatchObject({ status: 200, json: { ok: true } });
+  expect((await reports.stepOf(session.id, 'fetch-h', escapes.length + 1)).value).toMatchObject({ status: 200, json: { ok: true } });
   // Only the last, legitimate request reached the server; none reached the other tenant.
   expect((await server.state()).requests.map((r) => r.path)).toEqual(['health']);
   expect((await other.state()).requests).toEqual([]);
@@ -158,8 +154,8 @@ test('a leading / means the endpoint base', async () => {
   ]);
   await session.done;
 
-  expect((await step(session.id, 'fetch-h', 1)).value).toMatchObject({ status: 200, json: { ok: true } });
-  expect((await step(session.id, 'fetch-h', 2)).value).toMatchObject({ status: 200, bytes: 10 });
+  expect((await reports.stepOf(session.id, 'fetch-h', 1)).value).toMatchObject({ status: 200, json: { ok: true } });
+  expect((await reports.stepOf(session.id, 'fetch-h', 2)).value).toMatchObject({ status: 200, bytes: 10 });
   expect((await server.state()).requests.map((r) => [r.method, r.path, r.query, r.status])).toEqual([
     ['GET', 'health', '', 200],
     ['GET', 'bytes', 'n=10', 200],
@@ -190,12 +186,12 @@ test('binary, text and JSON bodies of 6 MiB arrive intact both ways', { timeout:
 
   expect(result.handlers[0]!.outcome).toBe('succeeded');
   const binary = await sha256(pattern(size));
-  expect((await step(session.id, 'fetch-h', 1)).value).toMatchObject({ status: 200, bytes: size, sha256: binary });
-  expect((await step(session.id, 'fetch-h', 2)).value).toMatchObject({ status: 200, bytes: textBytes.byteLength, sha256: await sha256(textBytes) });
-  const echoedJson = (await step(session.id, 'fetch-h', 3)).value as { status: number; json: unknown };
+  expect((await reports.stepOf(session.id, 'fetch-h', 1)).value).toMatchObject({ status: 200, bytes: size, sha256: binary });
+  expect((await reports.stepOf(session.id, 'fetch-h', 2)).value).toMatchObject({ status: 200, bytes: textBytes.byteLength, sha256: await sha256(textBytes) });
+  const echoedJson = (await reports.stepOf(session.id, 'fetch-h', 3)).value as { status: number; json: unknown };
   expect(echoedJson.status).toBe(200);
   expect(echoedJson.json).toEqual(json);
-  expect((await step(session.id, 'fetch-h', 4)).value).toMatchObject({ status: 200, bytes: size, sha256: binary });
+  expect((await reports.stepOf(session.id, 'fetch-h', 4)).value).toMatchObject({ status: 200, bytes: size, sha256: binary });
   const requests = (await server.state()).requests;
   expect(requests.map((r) => [r.method, r.path, r.bodyBytes, r.status])).toEqual([
     ['POST', 'echo', size, 200],
@@ -218,10 +214,10 @@ test('an HTTP error status resolves with that status, it is not an error', async
   ]);
   const result = await session.done;
 
-  const notFound = await step(session.id, 'fetch-h', 1);
+  const notFound = await reports.stepOf(session.id, 'fetch-h', 1);
   expect(notFound.ok).toBe(true);
   expect(notFound.value).toMatchObject({ status: 404, json: { error: expect.stringContaining('no/such/endpoint') } });
-  const injected = await step(session.id, 'fetch-h', 2);
+  const injected = await reports.stepOf(session.id, 'fetch-h', 2);
   expect(injected.ok).toBe(true);
   expect(injected.value).toMatchObject({ status: 500, json: { error: expect.stringContaining('injected failure') } });
   expect(result.handlers[0]!.outcome).toBe('succeeded');
@@ -242,8 +238,8 @@ test('an endpoint with a probe establishes when the probe answers 2xx, sending t
   ]);
   const result = await session.done;
 
-  expect((await step(session.id, 'fetch-h', 0)).value).toMatchObject({ name: 'api', kind: 'fetch' });
-  expect((await step(session.id, 'fetch-h', 1)).value).toMatchObject({ status: 200 });
+  expect((await reports.stepOf(session.id, 'fetch-h', 0)).value).toMatchObject({ name: 'api', kind: 'fetch' });
+  expect((await reports.stepOf(session.id, 'fetch-h', 1)).value).toMatchObject({ status: 200 });
   const requests = (await server.state()).requests;
   expect(requests.map((r) => [r.method, r.path, r.status, r.headers['x-api-key']])).toEqual([
     ['GET', 'health', 200, secret],
@@ -263,7 +259,7 @@ test('an endpoint whose probe answers 503 fails to establish with E_FAIL naming 
   const session = m.synchronize({ cookie: { scripts: { 'probe-h': { steps: [{ op: 'establish', name: 'api' }] } } } });
   const result = await session.done;
 
-  const r = await step(session.id, 'probe-h', 0);
+  const r = await reports.stepOf(session.id, 'probe-h', 0);
   expect(r.ok).toBe(false);
   expect(r.error?.code).toBe('E_FAIL');
   expect(r.error?.message).toContain("'api'");

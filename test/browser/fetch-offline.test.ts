@@ -33,7 +33,7 @@ async function setOffline(offline: boolean): Promise<void> {
 }
 
 function step(sessionId: string, index: number): Promise<Report> {
-  return reports.wait((r) => r.sessionId === sessionId && r.handlerId === 'offline-h' && r.phase === 'step' && r.index === index, 15_000);
+  return reports.stepOf(sessionId, 'offline-h', index, 15_000);
 }
 
 test('establishing a fetch endpoint while the browser is offline rejects at once with E_OFFLINE, well under the connect timeout', async () => {

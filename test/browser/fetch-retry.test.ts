@@ -23,7 +23,7 @@ afterEach(async () => {
 const FAST = { minDelay: 20, maxDelay: 40 };
 
 function step(sessionId: string, index: number): Promise<Report> {
-  return reports.wait((r) => r.sessionId === sessionId && r.handlerId === 'retry-h' && r.phase === 'step' && r.index === index, 15_000);
+  return reports.stepOf(sessionId, 'retry-h', index, 15_000);
 }
 
 /** Runs one scripted handler against a fetch endpoint `api`; resolves with the session result. */

@@ -33,7 +33,7 @@ const SIZE = 20 * MiB;
 const TRANSPORTS = ['transfer', 'pump'] as const;
 
 function step(sessionId: string, index: number, timeout = 15_000): Promise<Report> {
-  return reports.wait((r) => r.sessionId === sessionId && r.handlerId === 'stream-h' && r.phase === 'step' && r.index === index, timeout);
+  return reports.stepOf(sessionId, 'stream-h', index, timeout);
 }
 
 function start(api: Omit<FetchEndpoint, 'kind'>, steps: Step[]) {

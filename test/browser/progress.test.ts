@@ -6,9 +6,9 @@
  * take the status of the handler's outcome.
  */
 import { afterEach, expect, test } from 'vitest';
-import { Reports, manager, noLiveWorkers, scripted } from '../fixtures/harness.ts';
-import { REPORT_CHANNEL, type Cookie, type Script } from '../../workers/fixtures/script.ts';
-import type { HandlerRegistration, ItemEvent, SyncManager, SyncManagerEventMap } from '../../src/index.ts';
+import { Reports, manager, noLiveWorkers, scripted, inlineHandler } from '../fixtures/harness.ts';
+import type { Cookie, Script } from '../../workers/fixtures/script.ts';
+import type { ItemEvent, SyncManager, SyncManagerEventMap } from '../../src/index.ts';
 
 let reports: Reports;
 let m: SyncManager | undefined;
@@ -51,26 +51,6 @@ async function stepValue(handlerId: string, index: number): Promise<unknown> {
 /** The values of several steps of a handler. */
 function stepValues(handlerId: string, indexes: number[]): Promise<unknown[]> {
   return Promise.all(indexes.map((i) => stepValue(handlerId, i)));
-}
-
-const HANDLER_MODULE = new URL('../../src/handler.ts', import.meta.url).href;
-const ERRORS_MODULE = new URL('../../src/protocol/errors.ts', import.meta.url).href;
-
-/**
- * A handler whose worker is a module built from `body` (JavaScript), for what
- * the scripted handler's steps cannot express. `body` sees `defineHandler`,
- * `toWire` and `report(ctx, phase, value)`, which posts a Report.
- */
-function inlineHandler(id: string, body: string): HandlerRegistration {
-  const source = `
-    import { defineHandler } from ${JSON.stringify(HANDLER_MODULE)};
-    import { toWire } from ${JSON.stringify(ERRORS_MODULE)};
-    const bus = new BroadcastChannel(${JSON.stringify(REPORT_CHANNEL)});
-    const report = (ctx, phase, value) => bus.postMessage({ sessionId: ctx.sessionId, handlerId: ctx.handlerId, phase, value });
-    ${body}
-  `;
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  return { id, worker: () => new Worker(url, { type: 'module' }) };
 }
 
 test('skip makes the item skipped, aborts its itemSignal, and its next progress answer is cancel-item', async () => {
