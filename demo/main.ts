@@ -54,7 +54,7 @@ function renderLog(): void {
   const body = $('log');
   body.replaceChildren(...manager.log().reverse().map((e) => {
     const tr = document.createElement('tr');
-    tr.append(cell(new Date(e.time).toLocaleTimeString()), cell(e.level, `level-${e.level}`), cell(e.handlerId), cell(e.itemId ?? ''), cell(e.text));
+    tr.append(cell(new Date(e.time).toLocaleTimeString()), cell(e.level, `level-${e.level}`), cell(e.handlerId ?? 'syncmgr'), cell(e.itemId ?? ''), cell(e.text));
     return tr;
   }));
 }
@@ -95,6 +95,12 @@ manager.addEventListener('connectionclose', (e) => {
   renderConnections();
 });
 manager.addEventListener('log', renderLog);
+// Stored state: after a reload the items, their last status and the log come back from IndexedDB.
+manager.addEventListener('statechange', (e) => {
+  renderItems();
+  const last = manager.sessions().at(-1);
+  if (e.part === 'loaded' && last) $('session').textContent = `before this page loaded: ${last.outcome} session at ${new Date(last.endedAt).toLocaleTimeString()}`;
+});
 manager.addEventListener('sessionstart', () => {
   rows.clear();
   $('session').textContent = 'syncing…';

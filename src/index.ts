@@ -6,12 +6,21 @@ export { SyncManager, type HandlerInfo, type ItemRecord } from './coordinator/ma
 export { SyncSession, type SessionState, type SynchronizeOptions } from './coordinator/session.ts';
 export {
   DEFAULT_TIMEOUTS, MAX_HANDLER_NAME_LENGTH,
-  type HandlerRegistration, type SyncManagerOptions, type Timeouts, type WorkerLike,
+  type HandlerRegistration, type StorageOption, type SyncManagerOptions, type Timeouts, type WorkerLike,
 } from './coordinator/options.ts';
 export {
-  ConnectionEvent, HandlerStateEvent, ItemEvent, LogEvent, SessionEvent, type SyncManagerEventMap,
+  ConnectionEvent, HandlerStateEvent, ItemEvent, LogEvent, SessionEvent, StateChangeEvent, StorageFallbackEvent, type SyncManagerEventMap,
 } from './coordinator/events.ts';
-export type { LogEntry } from './coordinator/log-book.ts';
+export { MAX_LOG_ENTRIES, type LogEntry } from './coordinator/log-book.ts';
+export {
+  MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION,
+  type HandlerSummary, type SessionSummary, type SessionSummaryOutcome, type StoredError,
+} from './coordinator/state-records.ts';
+export type { StorageKind } from './coordinator/manager-state.ts';
+export type { StateChanges, StateStore } from './storage/state-store.ts';
+export { IndexedDbStateStore, stateDatabaseName } from './storage/indexeddb-state-store.ts';
+export { MemoryStateStore } from './storage/memory-state-store.ts';
+export { STATE_FLUSH_INTERVAL } from './storage/write-batcher.ts';
 export type { ConnectionRecord, HandlerResult, ItemSnapshot, SessionOutcome, SessionResult } from './coordinator/result.ts';
 export type { SlotOutcome, SlotPhase } from './coordinator/slot-phase.ts';
 export {
@@ -29,6 +38,7 @@ export {
 export { DEFAULT_WHOLE_BODY_LIMIT, STREAM_WINDOW_BYTES, type ResponseBodyMode } from './connections/fetch-options.ts';
 export { MAX_BATCH_BYTES, MAX_BATCH_FRAMES } from './internal/frame-batcher.ts';
 export { SyncError, type SyncErrorCode } from './protocol/errors.ts';
+export { MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from './protocol/types.ts';
 export type {
   ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
 } from './protocol/types.ts';

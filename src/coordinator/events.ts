@@ -62,6 +62,31 @@ export class LogEvent extends Event {
 }
 
 /**
+ * `statechange`: stored state changed. `part` says what: `loaded` (the state
+ * was read from storage: render everything), `items` (the items or choices of
+ * `handlerId`), `sessions` (the history). Log changes are `log` events.
+ */
+export class StateChangeEvent extends Event {
+  readonly part: 'loaded' | 'items' | 'sessions';
+  readonly handlerId: string | null;
+  constructor(part: 'loaded' | 'items' | 'sessions', handlerId: string | null = null) {
+    super('statechange');
+    this.part = part;
+    this.handlerId = handlerId;
+  }
+}
+
+/** `storagefallback`: the state store failed; state is kept in memory from now on. Dispatched at most once per manager. */
+export class StorageFallbackEvent extends Event {
+  /** `E_FAIL` (the store threw) or its cause `E_TIMEOUT` (it did not answer); `cause` holds the store's own error. */
+  readonly error: Error;
+  constructor(error: Error) {
+    super('storagefallback');
+    this.error = error;
+  }
+}
+
+/**
  * `connectionopen`, `connectionclose`, `connectionstate` (a WebSocket is
  * reconnecting, open again, failed or closed) and `connectionerror` (an attempt
  * failed, or something went wrong on an open connection).
@@ -97,6 +122,8 @@ export interface SyncManagerEventMap {
   progress: ItemEvent;
   itemstatus: ItemEvent;
   log: LogEvent;
+  statechange: StateChangeEvent;
+  storagefallback: StorageFallbackEvent;
   connectionopen: ConnectionEvent;
   connectionclose: ConnectionEvent;
   connectionstate: ConnectionEvent;

@@ -14,9 +14,10 @@ import {
 import type { ConnectionPool } from '../connections/pool.ts';
 import type { ResolvedHandler } from './options.ts';
 import type { LogEntry } from './log-book.ts';
+import type { ManagerState } from './manager-state.ts';
 import type { HandlerResult, ItemSnapshot } from './result.ts';
 import { HandlerStateEvent, ItemEvent } from './events.ts';
-import { advance, checkCall, type SlotOutcome, type SlotPhase } from './slot-phase.ts';
+import { advance, checkCall, type HandlerCall, type SlotOutcome, type SlotPhase } from './slot-phase.ts';
 import { applyProgress, isTerminal, newItemState, parseItems, parseProgressUpdate, type ItemState } from './item-state.ts';
 import { startWorker, type HostedWorker } from './worker-host.ts';
 
@@ -31,8 +32,13 @@ export interface SlotHost {
   select(handlerId: string, items: ItemInfo[]): string[];
   addLog(entry: LogEntry): void;
   deleteLog(handlerId: string, errorId?: string): number;
+  /** The handlers' `ctx.store`, kept by the manager (the only writer). */
+  readonly store: HandlerStoreHost;
   emit(event: Event): void;
 }
+
+/** The manager's side of `ctx.store`: every call names the handler, whose namespace the manager adds. */
+export type HandlerStoreHost = Pick<ManagerState, 'storeGet' | 'storeSet' | 'storeDelete' | 'storeKeys' | 'storeEntries'>;
 
 /** Thrown into the slot's awaits when it must stop at once (crash, time-out, cancel). */
 const STOP = Symbol('stop');
@@ -287,7 +293,22 @@ export class HandlerSlot {
           return fail(error);
         }
       },
+      // ctx.store: the handler names a key; the manager puts it under the handler's own prefix.
+      storeGet: (key) => this.#storeCall('store.get', () => this.#host.store.storeGet(id, key)),
+      storeSet: (key, value) => this.#storeCall('store.set', () => this.#host.store.storeSet(id, key, value)),
+      storeDelete: (key) => this.#storeCall('store.delete', () => this.#host.store.storeDelete(id, key)),
+      storeKeys: (prefix) => this.#storeCall('store.keys', () => this.#host.store.storeKeys(id, prefix)),
+      storeEntries: (prefix) => this.#storeCall('store.entries', () => this.#host.store.storeEntries(id, prefix)),
     };
+  }
+
+  async #storeCall<T>(call: HandlerCall, run: () => Promise<T>): Promise<Outcome<T>> {
+    try {
+      checkCall(call, this.#phase, this.handler.id);
+      return ok(await run());
+    } catch (error) {
+      return fail(error);
+    }
   }
 
   #parseLog(level: unknown, text: unknown, options: unknown): LogEntry {

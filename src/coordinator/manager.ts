@@ -1,16 +1,21 @@
 /**
  * The sync manager: registers handlers and endpoints, runs sessions one at a
- * time, keeps the user's item choices, the items' last state and the log, and
- * reports everything as events.
+ * time, keeps the user's item choices, the items' last state, the log and the
+ * session history (persisted: see manager-state.ts), and reports everything
+ * as events.
  */
 import { SyncError } from '../protocol/errors.ts';
-import type { ItemInfo, ItemStatus } from '../protocol/types.ts';
 import { typedEventTarget } from '../internal/typed-event-target.ts';
+import { IndexedDbStateStore, stateDatabaseName } from '../storage/indexeddb-state-store.ts';
 import { resolveOptions, type ResolvedOptions, type SyncManagerOptions } from './options.ts';
-import { LogBook, type LogEntry } from './log-book.ts';
-import { LogEvent, type SyncManagerEventMap } from './events.ts';
+import type { LogEntry } from './log-book.ts';
+import { ItemEvent, LogEvent, StateChangeEvent, StorageFallbackEvent, type SyncManagerEventMap } from './events.ts';
 import { SyncSession, type SynchronizeOptions } from './session.ts';
-import type { SessionResult } from './result.ts';
+import { ManagerState, type StorageKind } from './manager-state.ts';
+import type { ItemRecord, SessionSummary } from './state-records.ts';
+import { webSessionLocks } from './session-locks.ts';
+
+export type { ItemRecord } from './state-records.ts';
 
 /** A handler as the manager presents it. */
 export interface HandlerInfo {
@@ -20,26 +25,11 @@ export interface HandlerInfo {
   endpoints: string[] | null;
 }
 
-/** What the manager knows about an item of a handler. */
-export interface ItemRecord {
-  handlerId: string;
-  id: string;
-  name: string;
-  /** Included in sessions: the user's choice, else the handler's default. */
-  checked: boolean;
-  /** Status at the end of the last session that included it; `null` if none did. */
-  status: ItemStatus | null;
-  /** End of the last session in which it succeeded (epoch ms). */
-  lastSuccess: number | null;
-}
-
 export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
   readonly name: string;
   readonly #options: ResolvedOptions;
-  readonly #log = new LogBook();
-  /** User choices per handler and item; kept for items a handler does not list now (SyncMgr's MISSINGITEMS rule). */
-  readonly #choices = new Map<string, Map<string, boolean>>();
-  readonly #items = new Map<string, Map<string, ItemRecord>>();
+  /** Choices (kept for items a handler does not list now: SyncMgr's MISSINGITEMS rule), item states, log, history, handler stores. */
+  readonly #state: ManagerState;
   readonly #sessions = new Set<SyncSession>();
   #tail: Promise<void> = Promise.resolve();
   #active: SyncSession | null = null;
@@ -50,6 +40,21 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
     super();
     this.#options = resolveOptions(options);
     this.name = this.#options.name;
+    const handlers = this.#options.handlers;
+    // Nothing opens here: the state loads on first use.
+    this.#state = new ManagerState({
+      name: this.name,
+      storage: this.#options.storage,
+      timeout: this.#options.timeouts.storage,
+      locks: webSessionLocks(),
+      createIndexedDb: (name) => new IndexedDbStateStore(stateDatabaseName(name)),
+      handlerName: (id) => handlers.get(id)?.name ?? id,
+      loaded: () => this.dispatchEvent(new StateChangeEvent('loaded')),
+      itemsChanged: (handlerId) => this.dispatchEvent(new StateChangeEvent('items', handlerId)),
+      sessionsChanged: () => this.dispatchEvent(new StateChangeEvent('sessions')),
+      logChanged: (action, entries) => this.dispatchEvent(new LogEvent(action, entries)),
+      fellBack: (error) => this.dispatchEvent(new StorageFallbackEvent(error)),
+    });
   }
 
   /**
@@ -67,18 +72,27 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
   /** Runs one session; a failure here must not stall the queue behind it. */
   async #run(session: SyncSession): Promise<void> {
     this.#active = session;
+    let release = () => {};
     try {
+      // The stored choices decide the selection, and the journal is written before any handler starts.
+      release = await this.#state.beginSession(session.id, session.trigger);
+      const state = this.#state;
       await session.run({
         options: this.#options,
-        emit: (event) => this.dispatchEvent(event),
-        select: (handlerId, items, only) => this.#select(handlerId, items, only),
-        addLog: (entry) => this.#addLog(entry),
-        deleteLog: (handlerId, errorId) => this.#deleteLog(handlerId, errorId),
+        emit: (event) => {
+          if (event instanceof ItemEvent && event.type === 'itemstatus') state.itemStatus(event.handlerId, event.item.id, event.item.status);
+          this.dispatchEvent(event);
+        },
+        select: (handlerId, items, only) => state.select(handlerId, items, only),
+        addLog: (entry) => state.addLog(entry),
+        deleteLog: (handlerId, errorId) => state.deleteLog(handlerId, errorId),
+        store: state,
+        record: (result) => state.endSession(result).catch(reportError),
       });
-      this.#remember(await session.done);
     } catch (error) {
       reportError(error);
     } finally {
+      release();
       this.#active = null;
       this.#sessions.delete(session);
     }
@@ -94,33 +108,65 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
     return [...this.#options.handlers.values()].map((h) => ({ id: h.id, name: h.name, endpoints: h.endpoints ? [...h.endpoints] : null }));
   }
 
+  /**
+   * Reads the stored state; resolves once it is in memory (`statechange`
+   * with part `loaded` fires then). Starts by itself on first use of any
+   * method below; until it ends, the getters answer what is known so far.
+   * Never rejects: a failing store falls back to memory (`storagefallback`).
+   */
+  load(): Promise<void> {
+    return this.#state.load();
+  }
+
+  /** `true` once the stored state has been read. */
+  get loaded(): boolean {
+    return this.#state.loaded;
+  }
+
+  /** What keeps the state now: `indexeddb`, `memory` (configured, or after a fallback) or `custom`. */
+  get storage(): StorageKind {
+    return this.#state.storage;
+  }
+
   /** The items a handler listed in its last session, with the user's choice and their last state. */
   items(handlerId: string): ItemRecord[] {
     this.#checkHandler(handlerId, 'items');
-    return [...(this.#items.get(handlerId)?.values() ?? [])].map((r) => ({ ...r }));
+    return this.#state.items(handlerId);
   }
 
-  /** Stores the user's choice for an item; it decides whether later sessions include it. */
+  /** Stores the user's choice for an item; it decides whether later sessions include it. Written at once (batched with other changes). */
   setItemChecked(handlerId: string, itemId: string, checked: boolean): void {
     this.#checkHandler(handlerId, 'setItemChecked');
     if (typeof itemId !== 'string' || itemId.length === 0) throw new SyncError('E_INVALIDARG', 'setItemChecked(handlerId, itemId, checked): itemId must be a non-empty string.');
     if (typeof checked !== 'boolean') throw new SyncError('E_INVALIDARG', 'setItemChecked(handlerId, itemId, checked): checked must be a boolean.');
-    let choices = this.#choices.get(handlerId);
-    if (!choices) this.#choices.set(handlerId, (choices = new Map()));
-    choices.set(itemId, checked);
-    const record = this.#items.get(handlerId)?.get(itemId);
-    if (record) record.checked = checked;
+    this.#state.setItemChecked(handlerId, itemId, checked);
   }
 
-  /** The log, oldest first. */
+  /** The log, oldest first (at most `MAX_LOG_ENTRIES`). */
   log(): LogEntry[] {
-    return this.#log.list();
+    return this.#state.log();
   }
 
   /** Deletes every log entry. */
   clearLog(): void {
-    const removed = this.#log.clear();
-    if (removed.length) this.dispatchEvent(new LogEvent('delete', removed));
+    this.#state.clearLog();
+  }
+
+  /** Deletes one log entry (`handlerId` `null`: one of the manager's own); `false` when there is none. */
+  deleteLogEntry(handlerId: string | null, errorId: string): boolean {
+    if (handlerId !== null && typeof handlerId !== 'string') throw new SyncError('E_INVALIDARG', 'deleteLogEntry(handlerId, errorId): handlerId must be a string, or null for the manager\'s own entries.');
+    if (typeof errorId !== 'string') throw new SyncError('E_INVALIDARG', 'deleteLogEntry(handlerId, errorId): errorId must be a string.');
+    return this.#state.deleteLogEntry(handlerId, errorId);
+  }
+
+  /** Summaries of the last `MAX_SESSION_HISTORY` sessions, oldest first, including interrupted ones. */
+  sessions(): SessionSummary[] {
+    return this.#state.sessions();
+  }
+
+  /** Writes pending state changes now; resolves when they are stored. Never rejects. */
+  flush(): Promise<void> {
+    return this.#state.flush();
   }
 
   /**
@@ -133,6 +179,7 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
       for (const session of sessions) session.cancel();
       await Promise.all(sessions.map((s) => s.done));
       await this.#tail;
+      await this.#state.close();
     })();
     return this.#closing;
   }
@@ -145,42 +192,5 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
     if (typeof handlerId !== 'string' || !this.#options.handlers.has(handlerId)) {
       throw new SyncError('E_INVALIDARG', `${method}(): handler ${JSON.stringify(handlerId)} is not registered; registered: ${[...this.#options.handlers.keys()].join(', ')}.`);
     }
-  }
-
-  #select(handlerId: string, items: ItemInfo[], only: readonly string[] | undefined): string[] {
-    const choices = this.#choices.get(handlerId);
-    const known = new Map<string, ItemRecord>();
-    const previous = this.#items.get(handlerId);
-    for (const item of items) {
-      const checked = choices?.get(item.id) ?? item.checked ?? true;
-      const old = previous?.get(item.id);
-      known.set(item.id, { handlerId, id: item.id, name: item.name, checked, status: old?.status ?? null, lastSuccess: old?.lastSuccess ?? item.lastUpdate ?? null });
-    }
-    this.#items.set(handlerId, known);
-    return items.filter((item) => (only ? only.includes(item.id) : known.get(item.id)!.checked)).map((item) => item.id);
-  }
-
-  #remember(result: SessionResult): void {
-    for (const handler of result.handlers) {
-      const records = this.#items.get(handler.id);
-      for (const item of handler.items) {
-        const record = records?.get(item.id);
-        if (!record) continue;
-        record.status = item.status;
-        if (item.status === 'succeeded') record.lastSuccess = result.endedAt;
-      }
-    }
-  }
-
-  #addLog(entry: LogEntry): void {
-    const replaced = this.#log.add(entry);
-    if (replaced) this.dispatchEvent(new LogEvent('delete', [replaced]));
-    this.dispatchEvent(new LogEvent('add', [entry]));
-  }
-
-  #deleteLog(handlerId: string, errorId?: string): number {
-    const removed = this.#log.delete(handlerId, errorId);
-    if (removed.length) this.dispatchEvent(new LogEvent('delete', removed));
-    return removed.length;
   }
 }

@@ -5,6 +5,7 @@ import { SyncError } from '../protocol/errors.ts';
 import {
   checkDuration, checkEndpointName, validateEndpoints, type EndpointConfig,
 } from '../connections/endpoint-config.ts';
+import { missingStoreMethods, type StateStore } from '../storage/state-store.ts';
 
 /** The part of `Worker` the manager uses; a real `Worker` (browser or Deno) fits. */
 export interface WorkerLike {
@@ -27,6 +28,8 @@ export interface Timeouts {
   cancel: number;
   /** At the end of a session, how long to wait for each WebSocket's closing handshake. */
   close: number;
+  /** How long a call of the state store may take before the store counts as failed (state then stays in memory). */
+  storage: number;
 }
 
 /** Defaults of {@link Timeouts}. */
@@ -35,7 +38,15 @@ export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
   handler: 300_000,
   cancel: 5_000,
   close: 2_000,
+  storage: 5_000,
 });
+
+/**
+ * Where the manager keeps its state: `'indexeddb'` (its own database,
+ * `syncmgr-state:<name>`), `'memory'` (lost on reload), or a custom
+ * {@link StateStore}.
+ */
+export type StorageOption = 'indexeddb' | 'memory' | StateStore;
 
 /** A handler as the app registers it. */
 export interface HandlerRegistration {
@@ -63,6 +74,8 @@ export interface SyncManagerOptions {
   handlers: HandlerRegistration[];
   /** Time limits; see {@link DEFAULT_TIMEOUTS}. */
   timeouts?: Partial<Timeouts>;
+  /** Where state is kept. Default: `'indexeddb'` where `indexedDB` exists, else `'memory'` (e.g. Deno). */
+  storage?: StorageOption;
 }
 
 /** Options after validation, with every default filled in. */
@@ -72,6 +85,7 @@ export interface ResolvedOptions {
   defaultEndpoint: string | null;
   handlers: Map<string, ResolvedHandler>;
   timeouts: Timeouts;
+  storage: StorageOption;
 }
 
 export interface ResolvedHandler {
@@ -85,7 +99,7 @@ export interface ResolvedHandler {
 
 export const MAX_HANDLER_NAME_LENGTH = 32;
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
-const OPTION_KEYS = ['name', 'endpoints', 'defaultEndpoint', 'handlers', 'timeouts'];
+const OPTION_KEYS = ['name', 'endpoints', 'defaultEndpoint', 'handlers', 'timeouts', 'storage'];
 const HANDLER_KEYS = ['id', 'name', 'worker', 'endpoints', 'timeouts'];
 
 /** Validates `new SyncManager(options)`; every message names the option to fix. */
@@ -106,7 +120,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     }
     defaultEndpoint = o.defaultEndpoint;
   }
-  const timeouts = resolveTimeouts(o.timeouts, DEFAULT_TIMEOUTS, 'SyncManager option `timeouts`', ['ready', 'handler', 'cancel', 'close']);
+  const timeouts = resolveTimeouts(o.timeouts, DEFAULT_TIMEOUTS, 'SyncManager option `timeouts`', ['ready', 'handler', 'cancel', 'close', 'storage']);
+  const storage = resolveStorage(o.storage);
   if (!Array.isArray(o.handlers) || o.handlers.length === 0) {
     throw new SyncError('E_INVALIDARG', 'SyncManager option `handlers` must be a non-empty array of { id, worker }.');
   }
@@ -116,7 +131,19 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     if (handlers.has(handler.id)) throw new SyncError('E_INVALIDARG', `SyncManager option \`handlers\`: the id '${handler.id}' is used twice.`);
     handlers.set(handler.id, handler);
   }
-  return { name: o.name, endpoints, defaultEndpoint, handlers, timeouts };
+  return { name: o.name, endpoints, defaultEndpoint, handlers, timeouts, storage };
+}
+
+/** `storage`: a known kind or an object with every method of a StateStore. */
+function resolveStorage(value: unknown): StorageOption {
+  if (value === undefined) return (globalThis as { indexedDB?: unknown }).indexedDB ? 'indexeddb' : 'memory';
+  if (value === 'indexeddb' || value === 'memory') return value;
+  if (typeof value === 'object' && value !== null) {
+    const missing = missingStoreMethods(value);
+    if (missing.length === 0) return value as StateStore;
+    throw new SyncError('E_INVALIDARG', `SyncManager option \`storage\`: a custom store needs the methods of StateStore; missing: ${missing.join(', ')}.`);
+  }
+  throw new SyncError('E_INVALIDARG', `SyncManager option \`storage\` must be 'indexeddb', 'memory' or a StateStore object, not ${JSON.stringify(value)}.`);
 }
 
 function resolveHandler(h: unknown, index: number, endpoints: Map<string, EndpointConfig>, timeouts: Timeouts): ResolvedHandler {

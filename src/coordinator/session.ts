@@ -11,7 +11,7 @@ import type { ResolvedHandler, ResolvedOptions } from './options.ts';
 import type { HandlerResult, SessionResult } from './result.ts';
 import { sessionOutcome } from './result.ts';
 import { ConnectionEvent, SessionEvent } from './events.ts';
-import { HandlerSlot } from './handler-slot.ts';
+import { HandlerSlot, type HandlerStoreHost } from './handler-slot.ts';
 import { deferred } from '../internal/deferred.ts';
 
 /** Options of `manager.synchronize()`. */
@@ -39,6 +39,10 @@ export interface SessionContext {
   select(handlerId: string, items: ItemInfo[], only: readonly string[] | undefined): string[];
   addLog(entry: LogEntry): void;
   deleteLog(handlerId: string, errorId?: string): number;
+  /** The handlers' `ctx.store`. */
+  readonly store: HandlerStoreHost;
+  /** Persists the result (item states, history) before `sessionend` and `done`; must not reject. */
+  record(result: SessionResult): Promise<void>;
 }
 
 const OPTION_KEYS = ['trigger', 'handlers', 'items', 'cookie', 'mayBotherUser', 'signal'];
@@ -125,6 +129,7 @@ export class SyncSession {
       select: (handlerId, items) => context.select(handlerId, items, only?.[handlerId]),
       addLog: (entry) => context.addLog(entry),
       deleteLog: (handlerId, errorId) => context.deleteLog(handlerId, errorId),
+      store: context.store,
       emit,
     }));
     if (this.#cancelled) for (const slot of this.#slots) slot.cancel();
@@ -144,6 +149,7 @@ export class SyncSession {
         handlers,
         connections,
       };
+      await context.record(result);
       this.#state = 'ended';
       emit(new SessionEvent('sessionend', this, result));
       this.#done.resolve(result);

@@ -18,7 +18,9 @@ export type SlotOutcome =
   | 'cancelled'; // the session was cancelled
 
 /** Calls a handler makes through its context. */
-export type HandlerCall = 'establishConnection' | 'progress' | 'logError' | 'deleteLogError';
+export type HandlerCall =
+  | 'establishConnection' | 'progress' | 'logError' | 'deleteLogError'
+  | 'store.get' | 'store.set' | 'store.delete' | 'store.keys' | 'store.entries';
 
 const NEXT: Record<SlotPhase, readonly SlotPhase[]> = {
   starting: ['initializing', 'finished'],
@@ -34,6 +36,11 @@ const ALLOWED: Record<HandlerCall, readonly SlotPhase[]> = {
   progress: ['preparing', 'synchronizing'],
   logError: ['preparing', 'synchronizing'],
   deleteLogError: ['preparing', 'synchronizing'],
+  'store.get': ['preparing', 'synchronizing'],
+  'store.set': ['preparing', 'synchronizing'],
+  'store.delete': ['preparing', 'synchronizing'],
+  'store.keys': ['preparing', 'synchronizing'],
+  'store.entries': ['preparing', 'synchronizing'],
 };
 
 /** `true` when `to` may follow `from`. */

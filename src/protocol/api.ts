@@ -48,6 +48,13 @@ export interface CoordinatorApi<P> {
   progress(itemId: unknown, update: unknown): Promise<Outcome<ProgressAnswer>>;
   logError(level: unknown, text: unknown, options: unknown): Promise<Outcome<string>>;
   deleteLogError(errorId: unknown): Promise<Outcome<number>>;
+  /** `ctx.store`: the handler's own persistent keys; the manager adds the handler's namespace. */
+  storeGet(key: unknown): Promise<Outcome<unknown>>;
+  storeSet(key: unknown, value: unknown): Promise<Outcome<void>>;
+  /** Answers whether the key existed. */
+  storeDelete(key: unknown): Promise<Outcome<boolean>>;
+  storeKeys(prefix: unknown): Promise<Outcome<string[]>>;
+  storeEntries(prefix: unknown): Promise<Outcome<[string, unknown][]>>;
 }
 
 /** A connection handed to a handler: its own end of a channel to the shared connection. */

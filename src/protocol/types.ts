@@ -97,3 +97,9 @@ export const MAX_ITEM_ID_LENGTH = 256;
 export const MAX_ITEM_NAME_LENGTH = 128;
 export const MAX_LOG_TEXT_LENGTH = 4096;
 export const MAX_ENDPOINT_NAME_LENGTH = 128;
+/** `ctx.store`: a key is a string of 1 to this many characters. */
+export const MAX_STORE_KEY_LENGTH = 1024;
+/** `ctx.store`: a value takes at most this many bytes (estimated: two per string character, binary data at its length). */
+export const MAX_STORE_VALUE_BYTES = 1 << 20;
+/** `ctx.store`: a handler keeps at most this many keys. */
+export const MAX_STORE_KEYS = 10_000;

@@ -11,6 +11,7 @@ import type {
 } from '../protocol/types.ts';
 import { FetchChannel } from './fetch-channel.ts';
 import { WebSocketChannel } from './websocket-channel.ts';
+import { createHandlerStore, type HandlerStore } from './handler-store.ts';
 
 export type Channel = WebSocketChannel | FetchChannel;
 export type ChannelOf<K extends ConnectionKind> = K extends 'websocket' ? WebSocketChannel : K extends 'fetch' ? FetchChannel : Channel;
@@ -43,6 +44,8 @@ export interface HandlerContext {
   deleteLogError(errorId?: string): Promise<number>;
   /** A signal that aborts when this item is skipped or cancelled, or the whole handler is. */
   itemSignal(itemId: string): AbortSignal;
+  /** This handler's own persistent key-value store (cursors, checkpoints); see {@link HandlerStore}. In `prepare()` and `synchronize()`. */
+  readonly store: HandlerStore;
 }
 
 /** @internal State the runtime keeps for one session. */
@@ -98,5 +101,6 @@ export function createContext(info: InitializeInfo, coordinator: Comlink.Remote<
       return unwrap(await coordinator.deleteLogError(errorId ?? null));
     },
     itemSignal: (itemId) => state.itemSignal(itemId),
+    store: createHandlerStore(coordinator, handlerId),
   };
 }

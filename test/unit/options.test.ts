@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_TIMEOUTS, resolveOptions } from '../../src/coordinator/options.ts';
 import { SyncError } from '../../src/protocol/errors.ts';
+import { MemoryStateStore } from '../../src/storage/memory-state-store.ts';
 
 const worker = () => ({ postMessage() {}, addEventListener() {}, removeEventListener() {}, terminate() {} });
 const valid = {
@@ -27,6 +28,21 @@ describe('SyncManager options', () => {
     expect(r.timeouts).toEqual(DEFAULT_TIMEOUTS);
     expect(r.handlers.get('notes')).toMatchObject({ name: 'notes', endpoints: new Set(['api']), timeouts: DEFAULT_TIMEOUTS });
     expect(r.handlers.get('live')).toMatchObject({ name: 'Live', endpoints: null, timeouts: { ...DEFAULT_TIMEOUTS, handler: 5000 } });
+  });
+
+  test('storage: memory by default where indexedDB is missing (Node, Deno), indexeddb where it exists; a custom store is kept', () => {
+    expect(resolveOptions(valid).storage).toBe('memory');
+    const g = globalThis as { indexedDB?: unknown };
+    g.indexedDB = {};
+    try {
+      expect(resolveOptions(valid).storage).toBe('indexeddb');
+    } finally {
+      delete g.indexedDB;
+    }
+    expect(resolveOptions({ ...valid, storage: 'indexeddb' }).storage).toBe('indexeddb');
+    const custom = new MemoryStateStore();
+    expect(resolveOptions({ ...valid, storage: custom }).storage).toBe(custom);
+    expect(resolveOptions({ ...valid, timeouts: { storage: 100 } }).timeouts.storage).toBe(100);
   });
 
   test('no default endpoint is allowed', () => {
@@ -57,5 +73,10 @@ describe('SyncManager options', () => {
     [{ ...valid, timeouts: { ready: -1 } }, /timeouts`\.ready must be a number of milliseconds/],
     [{ ...valid, timeouts: { handlr: 5 } }, /unknown limit 'handlr'/],
     [{ ...valid, handlers: [{ id: 'n', worker, timeouts: { close: 5 } }] }, /unknown limit 'close'/],
+    [{ ...valid, storage: 'localStorage' }, /option `storage` must be 'indexeddb', 'memory' or a StateStore object, not "localStorage"/],
+    [{ ...valid, storage: null }, /option `storage` must be/],
+    [{ ...valid, storage: { get() {}, set() {} } }, /custom store needs the methods of StateStore; missing: delete, update, keys, entries, write/],
+    [{ ...valid, timeouts: { storage: 0 } }, /timeouts`\.storage must be a number of milliseconds/],
+    [{ ...valid, handlers: [{ id: 'n', worker, timeouts: { storage: 5 } }] }, /unknown limit 'storage'/],
   ])('rejects %j with a message naming the option', (options, message) => rejects(options, message));
 });

@@ -36,8 +36,8 @@ describe('slot phases', () => {
     }
   });
 
-  test('progress and the log are allowed in prepare and synchronize, refused after the end', () => {
-    for (const call of ['progress', 'logError', 'deleteLogError'] as const) {
+  test('progress, the log and ctx.store are allowed in prepare and synchronize, refused after the end', () => {
+    for (const call of ['progress', 'logError', 'deleteLogError', 'store.get', 'store.set', 'store.delete', 'store.keys', 'store.entries'] as const) {
       expect(() => checkCall(call, 'preparing', 'h')).not.toThrow();
       expect(() => checkCall(call, 'synchronizing', 'h')).not.toThrow();
       expect(() => checkCall(call, 'finished', 'h')).toThrow(/after its work ended/);
