@@ -19,7 +19,7 @@ const manager = new SyncManager({
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const rows = new Map<string, { handlerId: string; item: ItemSnapshot }>();
-const open = new Map<string, string>();
+const open = new Map<string, { kind: string; state: string }>();
 let session: SyncSession | null = null;
 
 function renderItems(): void {
@@ -47,7 +47,7 @@ function renderItems(): void {
 
 function renderConnections(): void {
   const list = $('connections');
-  list.replaceChildren(...(open.size ? [...open].map(([name, kind]) => li(`${name} (${kind})`)) : [li('none', 'muted')]));
+  list.replaceChildren(...(open.size ? [...open].map(([name, { kind, state }]) => li(`${name} (${kind}) ${state}`)) : [li('none', 'muted')]));
 }
 
 function renderLog(): void {
@@ -87,7 +87,13 @@ manager.addEventListener('handlerstate', (e) => {
   if (e.phase === 'finished' && e.error) $('session').textContent = `${e.handlerId}: ${e.outcome} (${e.error.message})`;
 });
 manager.addEventListener('connectionopen', (e) => {
-  open.set(e.name, e.kind);
+  open.set(e.name, { kind: e.kind, state: 'open' });
+  renderConnections();
+});
+// "drop open sockets" shows these: the socket reconnects while the session needs it.
+manager.addEventListener('connectionstate', (e) => {
+  const known = open.get(e.name);
+  if (known && e.state) known.state = e.state;
   renderConnections();
 });
 manager.addEventListener('connectionclose', (e) => {
