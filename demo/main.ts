@@ -104,6 +104,7 @@ manager.addEventListener('log', renderLog);
 // Stored state: after a reload the items, their last status and the log come back from IndexedDB.
 manager.addEventListener('statechange', (e) => {
   renderItems();
+  if (e.part === 'loaded') renderLog();
   const last = manager.sessions().at(-1);
   if (e.part === 'loaded' && last) $('session').textContent = `before this page loaded: ${last.outcome} session at ${new Date(last.endedAt).toLocaleTimeString()}`;
 });

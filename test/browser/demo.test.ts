@@ -46,6 +46,16 @@ test('the demo syncs both handlers over shared connections and closes them', asy
   ]);
   expect(doc.getElementById('connections')!.textContent).toBe('none');
   expect(doc.getElementById('log')!.textContent).toContain('change(s) seen');
+  // A reload shows the same picture: choices, statuses and the log come back from IndexedDB.
+  await new Promise((r) => {
+    frame!.addEventListener('load', r, { once: true });
+    frame!.contentWindow!.location.reload();
+  });
+  const reloaded = frame.contentDocument!;
+  await until(() => reloaded.getElementById('log')?.textContent?.includes('change(s) seen'));
+  const after = [...reloaded.querySelectorAll('#items tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
+  expect(after.map((cells) => [cells[1], cells[2], cells[3]])).toEqual(statuses.map((cells) => [cells[1], cells[2], cells[3]]));
+  expect(reloaded.getElementById('session')!.textContent).toContain('before this page loaded: succeeded session');
   const state = await server.waitFor((s) => s.sockets.length === 1 && !s.sockets[0]!.open && s);
   expect(state.sockets[0]!.closeCode).toBe(1000);
   expect(state.requests.find((r) => r.path === 'health')?.headers.authorization).toBe('Bearer demo-token');
