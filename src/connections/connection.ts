@@ -18,6 +18,8 @@ export interface Connection {
   readonly sendBuffer?: SendBufferOptions;
   /** A new channel for one handler; the returned port is to be transferred to its worker. */
   attach(handlerId: string): MessagePort;
+  /** The handler finished: stop delivering to its channels (what it sent still goes out). */
+  detachHandler?(handlerId: string): void;
   /**
    * Closes the connection and every channel; idempotent. Resolves when it is
    * closed (WebSocket: closing handshake done or `timeout` passed).

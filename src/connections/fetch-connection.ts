@@ -158,10 +158,18 @@ export class FetchConnection implements Connection {
     const reply = (down: Down, transfer: Transferable[] = []) => {
       if (this.#ports.has(port)) port.postMessage(down, transfer);
     };
-    const controller = new AbortController();
-    const running: Running = { controller };
     let requests = this.#byRequest.get(port);
     if (!requests) this.#byRequest.set(port, (requests = new Map()));
+    try {
+      // Checked before it is registered: a malformed or reused id must not displace a running request.
+      checkRequest(message, this.name);
+      if (requests.has(id)) throw new SyncError('E_INVALIDARG', `Endpoint '${this.name}': malformed request from the handler: id ${id} is already running.`);
+    } catch (error) {
+      if (typeof id === 'number' && !requests.has(id)) reply({ type: 'error', id, error: toWire(error) });
+      return;
+    }
+    const controller = new AbortController();
+    const running: Running = { controller };
     requests.set(id, running);
     this.#inFlight.add(controller);
     const finish = () => {
@@ -172,7 +180,6 @@ export class FetchConnection implements Connection {
     let what = `request ${JSON.stringify(message.path)}`;
     try {
       if (this.#closed) throw new SyncError('E_ABORT', `Endpoint '${this.name}': the sync session ended, so the request was not sent.`);
-      checkRequest(message, this.name);
       const url = resolveInside(this.#base, message.path, this.name);
       what = `${message.method} ${describeUrl(url)}`;
       const response = await this.#attempts(url, message, controller.signal, what);

@@ -64,8 +64,13 @@ export class ConnectionPool {
    * opening the connection on first use; the same name always gives the same
    * connection. Resolves with a new channel to it.
    */
-  async establish(handlerId: string, allowed: ReadonlySet<string> | null, name: unknown): Promise<ChannelGrant<MessagePort>> {
+  async establish(handlerId: string, allowed: ReadonlySet<string> | null, name: unknown, kind: unknown = null): Promise<ChannelGrant<MessagePort>> {
     const resolved = this.#resolve(handlerId, allowed, name);
+    const actual = this.#options.endpoints.get(resolved)!.kind;
+    if (kind !== null && kind !== undefined && kind !== actual) {
+      const what = kind === 'websocket' || kind === 'fetch' ? `a ${kind} channel` : `kind ${JSON.stringify(kind)} (use 'websocket' or 'fetch')`;
+      throw new SyncError('E_INVALIDARG', `Handler '${handlerId}' asked for ${what}, but endpoint '${resolved}' is a ${actual} endpoint.`);
+    }
     if (this.#closed) throw new SyncError('E_UNEXPECTED', `Handler '${handlerId}' asked for endpoint '${resolved}' after the session closed its connections.`);
     const entry = this.#entryFor(resolved, handlerId);
     let connection: Connection;
@@ -96,6 +101,11 @@ export class ConnectionPool {
       return fallback === null ? 'the default endpoint (none is configured)' : `the default endpoint '${fallback}'`;
     }
     return typeof name === 'string' ? `endpoint '${name}'` : `endpoint ${describe(name)}`;
+  }
+
+  /** A handler of the session finished: its channels get no more frames (connections stay open: rule 5). */
+  handlerFinished(handlerId: string): void {
+    for (const entry of this.#entries.values()) entry.connection?.detachHandler?.(handlerId);
   }
 
   /** Names of the connections open now. */

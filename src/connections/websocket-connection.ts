@@ -105,6 +105,19 @@ export class WebSocketConnection implements Connection {
     return port2;
   }
 
+  /**
+   * A finished handler gets no more frames and `route` no longer sees it;
+   * frames it sent that wait for a reconnect still go out.
+   */
+  detachHandler(handlerId: string): void {
+    for (const channel of this.#channels) {
+      if (channel.handlerId !== handlerId) continue;
+      this.#channels.delete(channel);
+      channel.detach();
+    }
+    this.#open = null;
+  }
+
   /** Closes the connection and every channel with code 1000; idempotent. Stops any reconnecting. */
   close(timeout: number): Promise<ConnectionCloseInfo> {
     this.#closing ??= new Promise<ConnectionCloseInfo>((resolve) => {
@@ -204,8 +217,9 @@ export class WebSocketConnection implements Connection {
   }
 
   #accept(channel: SocketChannel, frame: Frame): void {
-    if (this.#state === 'open') this.#send(channel, frame);
-    else if (this.#state === 'reconnecting') this.#held.push([channel, frame]);
+    // A socket that is already closing (its close event not yet dispatched) would discard the frame: hold it.
+    if (this.#state === 'open' && this.#ws.readyState === WebSocket.OPEN) this.#send(channel, frame);
+    else if (this.#state === 'open' || this.#state === 'reconnecting') this.#held.push([channel, frame]);
   }
 
   #send(channel: SocketChannel, frame: Frame): void {

@@ -219,6 +219,7 @@ export class HandlerSlot {
   #finish(outcome: SlotOutcome, error: Error | null): HandlerResult {
     this.#endedIn = this.#phase;
     this.#phase = advance(this.#phase, 'finished');
+    this.#host.pool.handlerFinished(this.handler.id);
     this.#outcome = outcome;
     this.#error = error;
     this.#endedAt = Date.now();
@@ -247,10 +248,16 @@ export class HandlerSlot {
   #coordinatorApi(): CoordinatorApi<MessagePort> {
     const id = this.handler.id;
     return {
-      establishConnection: async (name) => {
+      establishConnection: async (name, kind) => {
         try {
           checkCall('establishConnection', this.#phase, id, this.#host.pool.describe(name));
-          const grant = await this.#host.pool.establish(id, this.handler.endpoints, name);
+          const grant = await this.#host.pool.establish(id, this.handler.endpoints, name, kind);
+          if (this.#phase === 'finished') {
+            // It finished while the connection came up: nothing is handed to a finished handler.
+            grant.port.close();
+            this.#host.pool.handlerFinished(id);
+            checkCall('establishConnection', this.#phase, id, this.#host.pool.describe(name));
+          }
           return Comlink.transfer(ok(grant) as Outcome<ChannelGrant<MessagePort>>, [grant.port]);
         } catch (error) {
           return fail(error);

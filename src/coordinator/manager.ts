@@ -91,6 +91,7 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
       });
     } catch (error) {
       reportError(error);
+      session.fail();
     } finally {
       release();
       this.#active = null;

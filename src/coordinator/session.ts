@@ -60,7 +60,10 @@ export class SyncSession {
   #state: SessionState = 'queued';
   #cancelled = false;
   #slots: HandlerSlot[] = [];
+  /** Skips asked for before the handlers' slots exist (a queued or starting session). */
+  readonly #pendingSkips: [string, string][] = [];
   #pool: ConnectionPool | null = null;
+  #stopListening = () => {};
 
   /** @internal Built by `SyncManager.synchronize()`, which validates `options` first. */
   constructor(all: ReadonlyMap<string, ResolvedHandler>, options: SynchronizeOptions) {
@@ -72,7 +75,12 @@ export class SyncSession {
     this.done = this.#done.promise;
     const signal = options.signal;
     if (signal?.aborted) this.cancel();
-    else signal?.addEventListener('abort', () => this.cancel(), { once: true });
+    else if (signal) {
+      // Removed when the session ends: an app-lifetime signal must not keep ended sessions alive.
+      const onAbort = () => this.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#stopListening = () => signal.removeEventListener('abort', onAbort);
+    }
   }
 
   get state(): SessionState {
@@ -90,6 +98,12 @@ export class SyncSession {
   skip(handlerId: string, itemId: string): boolean {
     if (typeof handlerId !== 'string' || typeof itemId !== 'string') {
       throw new SyncError('E_INVALIDARG', 'session.skip(handlerId, itemId) takes two strings.');
+    }
+    if (this.#state === 'ended') return false;
+    if (this.#slots.length === 0) {
+      if (!this.#handlers.some((h) => h.id === handlerId)) return false;
+      this.#pendingSkips.push([handlerId, itemId]);
+      return true;
     }
     return this.#slots.find((s) => s.handler.id === handlerId)?.skip(itemId) ?? false;
   }
@@ -132,6 +146,7 @@ export class SyncSession {
       store: context.store,
       emit,
     }));
+    for (const [handlerId, itemId] of this.#pendingSkips) this.#slots.find((s) => s.handler.id === handlerId)?.skip(itemId);
     if (this.#cancelled) for (const slot of this.#slots) slot.cancel();
     let handlers: HandlerResult[] = [];
     try {
@@ -151,9 +166,22 @@ export class SyncSession {
       };
       await context.record(result);
       this.#state = 'ended';
+      this.#stopListening();
       emit(new SessionEvent('sessionend', this, result));
       this.#done.resolve(result);
     }
+  }
+
+  /**
+   * @internal Ends a session that could not run (its manager failed to start
+   * it): `done` resolves with a failed result, so nothing waits forever.
+   */
+  fail(): void {
+    if (this.#state === 'ended') return;
+    this.#state = 'ended';
+    this.#stopListening();
+    const now = Date.now();
+    this.#done.resolve({ id: this.id, trigger: this.trigger, outcome: 'failed', startedAt: now, endedAt: now, handlers: [], connections: [] });
   }
 
   /** @internal Checks `synchronize()` options against the registered handlers. */

@@ -44,7 +44,8 @@ export interface HandlerApi<P> {
  * checks every one of them; the handler's `ctx` gives them their types.
  */
 export interface CoordinatorApi<P> {
-  establishConnection(name: unknown): Promise<Outcome<ChannelGrant<P>>>;
+  /** `kind`: the kind the handler expects (checked before anything opens), or null. */
+  establishConnection(name: unknown, kind: unknown): Promise<Outcome<ChannelGrant<P>>>;
   progress(itemId: unknown, update: unknown): Promise<Outcome<ProgressAnswer>>;
   logError(level: unknown, text: unknown, options: unknown): Promise<Outcome<string>>;
   deleteLogError(errorId: unknown): Promise<Outcome<number>>;

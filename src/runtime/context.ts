@@ -23,7 +23,7 @@ export interface HandlerContext {
   readonly cookie: unknown;
   /** The user started the session and is watching. */
   readonly mayBotherUser: boolean;
-  /** Aborts when the session is cancelled, the handler times out or the session ends. */
+  /** Aborts (with `E_ABORT`) when the session is cancelled. */
   readonly signal: AbortSignal;
   /**
    * SyncMgr's EstablishConnection: resolves with a channel to the named
@@ -52,6 +52,31 @@ export interface HandlerContext {
 export class ContextState {
   readonly controller = new AbortController();
   readonly #items = new Map<string, AbortController>();
+  readonly #pending = new Set<Promise<unknown>>();
+
+  /**
+   * The coordinator, with every call counted until it settles: a handler may
+   * fire `logError` or `store.set` without awaiting them, and they must reach
+   * the manager before its `synchronize()` is reported finished.
+   */
+  track<T extends object>(coordinator: T): T {
+    return new Proxy(coordinator, {
+      get: (target, key) => {
+        const method = (target as Record<PropertyKey, unknown>)[key] as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) => {
+          const call = method(...args);
+          this.#pending.add(call);
+          call.then(() => this.#pending.delete(call), () => this.#pending.delete(call));
+          return call;
+        };
+      },
+    });
+  }
+
+  /** Resolves once every coordinator call made so far (and any made meanwhile) has settled. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
 
   itemSignal(itemId: string): AbortSignal {
     let c = this.#items.get(itemId);
@@ -81,12 +106,9 @@ export function createContext(info: InitializeInfo, coordinator: Comlink.Remote<
     mayBotherUser: info.mayBotherUser,
     signal: state.controller.signal,
     async establishConnection<K extends ConnectionKind = ConnectionKind>(name?: string | null, kind?: K): Promise<ChannelOf<K>> {
-      const grant = unwrap(await coordinator.establishConnection(name ?? null));
+      const grant = unwrap(await coordinator.establishConnection(name ?? null, kind ?? null));
+      // The manager has checked `kind` before opening anything.
       const channel = grant.kind === 'websocket' ? new WebSocketChannel(grant) : new FetchChannel(grant.name, grant.port);
-      if (kind !== undefined && kind !== grant.kind) {
-        channel.close();
-        throw new SyncError('E_INVALIDARG', `Handler '${handlerId}' asked for a ${kind} channel, but endpoint '${grant.name}' is a ${grant.kind} endpoint.`);
-      }
       return channel as ChannelOf<K>;
     },
     async progress(itemId, update) {

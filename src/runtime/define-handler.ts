@@ -48,7 +48,7 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
         // Kept for the worker's whole life, so Comlink's release on GC cannot cut it.
         coordinator = Comlink.wrap<CoordinatorApi<MessagePort>>(port);
         state = new ContextState();
-        context = createContext(info, coordinator, state);
+        context = createContext(info, state.track(coordinator), state);
         const answer = await handler.initialize?.(info);
         return ok(answer !== false);
       } catch (error) {
@@ -62,18 +62,24 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
         return fail(error);
       }
     },
+    // Context calls the handler did not await are delivered before the answer (see ContextState.track).
     async prepare(itemIds) {
       try {
-        return ok((await handler.prepare?.(itemIds, needContext())) !== false);
+        const answer = (await handler.prepare?.(itemIds, needContext())) !== false;
+        await state?.settled();
+        return ok(answer);
       } catch (error) {
+        await state?.settled();
         return fail(error);
       }
     },
     async synchronize(itemIds) {
       try {
         await handler.synchronize(itemIds, needContext());
+        await state?.settled();
         return ok(undefined);
       } catch (error) {
+        await state?.settled();
         return fail(error);
       }
     },
