@@ -18,8 +18,6 @@ const FOLDERS = [
   { id: 'ideas', name: 'Ideas', checked: false },
 ];
 
-// Notes this worker has seen, by id (the persistent store comes with ctx.store later).
-const seen = new Map<string, number>();
 
 defineHandler({
   items: () => FOLDERS,
@@ -37,12 +35,15 @@ defineHandler({
       }
       await ctx.deleteLogError(`list-${folder}`);
       const { notes } = (await response.json()) as { notes: Note[] };
+      // The versions seen last time live in the handler's own store, so "changed" means changed since the last sync, across reloads.
+      const seen = (await ctx.store.get<Record<string, number>>(`versions:${folder}`)) ?? {};
       let changed = 0;
       for (const [i, note] of notes.entries()) {
-        if (seen.get(note.id) !== note.version) changed++;
-        seen.set(note.id, note.version);
+        if (seen[note.id] !== note.version) changed++;
+        seen[note.id] = note.version;
         await ctx.progress(folder, { status: 'updating', value: i + 1, max: notes.length, text: note.title });
       }
+      await ctx.store.set(`versions:${folder}`, seen);
       await ctx.progress(folder, { status: 'succeeded', value: notes.length, max: notes.length, text: `${notes.length} notes, ${changed} changed` });
     }
   },

@@ -50,6 +50,8 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
   const terminate = () => {
     if (ended) return;
     ended = true;
+    // Settles `died` for whoever still waits on it: the manager ended the worker, it did not crash.
+    died.resolve(new SyncError('E_ABORT', `${who}: its worker was terminated by the manager.`));
     watch.abort();
     worker.removeEventListener('error', onError);
     worker.removeEventListener('messageerror', onMessageError);
