@@ -4,7 +4,7 @@
  * promise form, plus the session's facts and an AbortSignal.
  */
 import type * as Comlink from 'comlink';
-import { SyncError, unwrap } from '../protocol/errors.ts';
+import { SyncError, fail, unwrap } from '../protocol/errors.ts';
 import type { CoordinatorApi } from '../protocol/api.ts';
 import type {
   ConnectionKind, InitializeInfo, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
@@ -53,6 +53,16 @@ export class ContextState {
   readonly controller = new AbortController();
   readonly #items = new Map<string, AbortController>();
   readonly #pending = new Set<Promise<unknown>>();
+  #endedFor: string | null = null;
+
+  /**
+   * The handler's synchronize() has returned: from now on its context calls
+   * are refused here, at once. Refusing them in the manager would race the
+   * answer, which travels on another port.
+   */
+  end(handlerId: string): void {
+    this.#endedFor = handlerId;
+  }
 
   /**
    * The coordinator, with every call counted until it settles: a handler may
@@ -64,6 +74,7 @@ export class ContextState {
       get: (target, key) => {
         const method = (target as Record<PropertyKey, unknown>)[key] as (...args: unknown[]) => Promise<unknown>;
         return (...args: unknown[]) => {
+          if (this.#endedFor !== null) return Promise.resolve(fail(afterEnd(this.#endedFor, String(key), args[0])));
           const call = method(...args);
           this.#pending.add(call);
           call.then(() => this.#pending.delete(call), () => this.#pending.delete(call));
@@ -125,4 +136,11 @@ export function createContext(info: InitializeInfo, coordinator: Comlink.Remote<
     itemSignal: (itemId) => state.itemSignal(itemId),
     store: createHandlerStore(coordinator, handlerId),
   };
+}
+
+/** The refusal of a context call made after synchronize() returned; worded as the manager's own (slot-phase.ts). */
+function afterEnd(handlerId: string, method: string, first: unknown): SyncError {
+  const call = method.startsWith('store') ? `store.${method.slice(5).toLowerCase()}` : method;
+  const subject = method !== 'establishConnection' ? '' : first === null || first === undefined ? ' for the default endpoint' : ` for endpoint ${typeof first === 'string' ? `'${first}'` : JSON.stringify(first)}`;
+  return new SyncError('E_UNEXPECTED', `Handler '${handlerId}' called ${call}()${subject} after its work ended; call it only inside synchronize(), before that call returns.`);
 }

@@ -75,7 +75,12 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
     },
     async synchronize(itemIds) {
       try {
-        await handler.synchronize(itemIds, needContext());
+        const ctx = needContext();
+        try {
+          await handler.synchronize(itemIds, ctx);
+        } finally {
+          state?.end(ctx.handlerId);
+        }
         await state?.settled();
         return ok(undefined);
       } catch (error) {
