@@ -36,7 +36,7 @@ export {
   DEFAULT_FETCH_RETRY, FINAL_SERVER_ERRORS, IDEMPOTENT_METHODS, type FetchRetryOptions,
 } from './connections/retry-policy.ts';
 export { DEFAULT_WHOLE_BODY_LIMIT, STREAM_WINDOW_BYTES, type ResponseBodyMode } from './connections/fetch-options.ts';
-export { MAX_BATCH_BYTES, MAX_BATCH_FRAMES } from './internal/frame-batcher.ts';
+export { BURST_GAP_MS, MAX_BATCH_BYTES, MAX_BATCH_FRAMES } from './internal/frame-batcher.ts';
 export { SyncError, type SyncErrorCode } from './protocol/errors.ts';
 export { MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from './protocol/types.ts';
 export type {

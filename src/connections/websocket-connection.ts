@@ -34,6 +34,11 @@ export const HEARTBEAT_CLOSE_CODE = 4000;
 export const SEND_LOW_WATER = 64 * 1024;
 // How often to look at bufferedAmount while it is above the low-water mark.
 const DRAIN_POLL_MS = 4;
+// While a channel's unacknowledged bytes stay small (at most SEND_LOW_WATER, and at most half its
+// high-water mark, so no send() of its handler can be waiting), the acknowledgement may wait this
+// long: a handler that sends now and then costs no extra message, and no extra wake-up of its
+// worker, per frame. Bulk sends are acknowledged as soon as the socket drains, as before.
+const LAZY_ACK_MS = 50;
 
 export class WebSocketConnection implements Connection {
   readonly name: string;
@@ -57,6 +62,7 @@ export class WebSocketConnection implements Connection {
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   #lastReceived = 0;
   #drainScheduled = false;
+  #lazyAck: ReturnType<typeof setTimeout> | undefined;
   #closing: Promise<ConnectionCloseInfo> | null = null;
 
   private constructor(name: string, config: WebSocketEndpoint, options: ResolvedSocketOptions, ws: WebSocket, events: SocketEvents) {
@@ -225,14 +231,15 @@ export class WebSocketConnection implements Connection {
   #send(channel: SocketChannel, frame: Frame): void {
     this.#ws.send(frame);
     channel.unacked += frameSize(frame);
-    this.#scheduleDrainCheck();
+    if (channel.unacked > Math.min(SEND_LOW_WATER, this.#options.sendBuffer.highWaterMark / 2)) this.#scheduleDrainCheck();
+    else this.#lazyAck ??= setTimeout(this.#scheduleDrainCheck, LAZY_ACK_MS);
   }
 
-  #scheduleDrainCheck(): void {
+  readonly #scheduleDrainCheck = (): void => {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
     this.#ticks.schedule(this.#checkDrain);
-  }
+  };
 
   /** Acknowledges sent bytes once the socket's buffer is nearly empty (backpressure for `await send()`). */
   readonly #checkDrain = (): void => {
@@ -241,6 +248,8 @@ export class WebSocketConnection implements Connection {
       return;
     }
     this.#drainScheduled = false;
+    clearTimeout(this.#lazyAck);
+    this.#lazyAck = undefined;
     for (const channel of this.#channels) channel.acknowledge();
   };
 
@@ -311,6 +320,7 @@ export class WebSocketConnection implements Connection {
     }
     this.#channels.clear();
     this.#open = null;
+    clearTimeout(this.#lazyAck);
     this.#ticks.close();
     this.#events.state(state);
     return held.length;

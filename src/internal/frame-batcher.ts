@@ -1,8 +1,10 @@
 /**
  * Sends frames over a MessagePort at once when the port is idle, and
- * coalesces them into one postMessage when a queue builds (frames that arrive
- * before the next task tick). Idle latency stays one postMessage; bursts of
- * small frames cost one message per batch instead of one per frame.
+ * coalesces them into one postMessage when a queue builds: a frame that
+ * follows the previous one within {@link BURST_GAP_MS} (frames dispatched in
+ * one task, a loop of sends) waits for the next task tick, or until a batch
+ * is full. Idle traffic costs one postMessage per frame and nothing more (no
+ * tick is scheduled for it); bursts of small frames cost one message per batch.
  */
 import type { Frame } from '../protocol/api.ts';
 
@@ -10,6 +12,14 @@ import type { Frame } from '../protocol/api.ts';
 export const MAX_BATCH_FRAMES = 64;
 /** At most this many bytes of ArrayBuffers in one postMessage. */
 export const MAX_BATCH_BYTES = 1 << 20;
+/**
+ * A frame pushed within this many milliseconds of the previous one is part of
+ * a burst and is batched. Frames of one task arrive microseconds apart; a
+ * frame that answers a network round trip comes hundreds of microseconds
+ * later. 0.1 ms is also the coarsest `performance.now()` step of a page that
+ * is not cross-origin isolated, so frames of one task still read as a burst there.
+ */
+export const BURST_GAP_MS = 0.1;
 
 export class FrameBatcher {
   readonly #port: MessagePort;
@@ -17,9 +27,10 @@ export class FrameBatcher {
   #queue: Frame[] = [];
   #transfer: ArrayBuffer[] = [];
   #bytes = 0;
-  #busy = false;
+  #last = Number.NEGATIVE_INFINITY;
+  #scheduled = false;
 
-  /** `schedule` runs a function at the next task tick. */
+  /** `schedule` runs a function at the next task tick (not a microtask: a loop that awaits each send must still batch). */
   constructor(port: MessagePort, schedule: (fn: () => void) => void) {
     this.#port = port;
     this.#schedule = schedule;
@@ -27,10 +38,11 @@ export class FrameBatcher {
 
   /** Queues one frame; an ArrayBuffer is transferred (the caller must not use it afterwards). */
   push(frame: Frame): void {
-    if (!this.#busy) {
-      this.#busy = true;
+    const now = performance.now();
+    const burst = now - this.#last <= BURST_GAP_MS;
+    this.#last = now;
+    if (!burst && this.#queue.length === 0) {
       this.#port.postMessage(frame, typeof frame === 'string' ? [] : [frame]);
-      this.#schedule(this.#tick);
       return;
     }
     this.#queue.push(frame);
@@ -41,6 +53,10 @@ export class FrameBatcher {
       this.#bytes += frame.length;
     }
     if (this.#queue.length >= MAX_BATCH_FRAMES || this.#bytes >= MAX_BATCH_BYTES) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#schedule(this.#tick);
+    }
   }
 
   /** Posts what is queued now. */
@@ -55,12 +71,8 @@ export class FrameBatcher {
   }
 
   readonly #tick = (): void => {
-    if (this.#queue.length === 0) {
-      this.#busy = false;
-      return;
-    }
+    this.#scheduled = false;
     this.flush();
-    this.#schedule(this.#tick);
   };
 }
 

@@ -11,7 +11,7 @@
 import { SyncError } from '../protocol/errors.ts';
 import { isFrame, type ChannelGrant, type Frame, type SocketDown } from '../protocol/api.ts';
 import type { ChannelReadyState, ConnectionState } from '../protocol/types.ts';
-import { FrameBatcher } from '../internal/frame-batcher.ts';
+import { FrameBatcher, TickScheduler } from '../internal/frame-batcher.ts';
 import { typedEventTarget } from '../internal/typed-event-target.ts';
 
 /** `statechange`: the connection is `reconnecting`, `open` again, `failed` or `closed`. */
@@ -45,6 +45,8 @@ export interface WebSocketChannelEventMap {
 }
 
 const RESOLVED = Promise.resolve();
+/** Task ticks for every channel's batcher in this worker (the worker lives as long as its channels). */
+const ticks = new TickScheduler();
 
 export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>() {
   static readonly CONNECTING = 0;
@@ -79,7 +81,7 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
     this.#state = grant.state;
     this.#limits = grant.sendBuffer;
     this.#port = grant.port;
-    this.#batcher = new FrameBatcher(grant.port, (fn) => queueMicrotask(fn));
+    this.#batcher = new FrameBatcher(grant.port, ticks.schedule);
     grant.port.onmessage = (event: MessageEvent) => this.#receive(event.data as SocketDown);
   }
 

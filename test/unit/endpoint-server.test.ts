@@ -345,6 +345,35 @@ describe('WebSocket', () => {
   });
 });
 
+describe('WebSocket bulk commands (the benchmark uses them)', () => {
+  it('!burst sends count binary frames of the pattern; !sink counts binary frames instead of echoing them, then acks', async () => {
+    const t = tenant();
+    const client = await Client.open(t.wsUrl('bulk'));
+    client.ws.send('!burst 40 70000');
+    for (let i = 0; i < 40; i++) {
+      const m = await client.next();
+      expect(m.isBinary).toBe(true);
+      expectPattern(m.data, 70_000);
+    }
+    await client.quiet(50);
+
+    client.ws.send('!sink 250');
+    for (let i = 0; i < 3; i++) client.ws.send(Buffer.alloc(100));
+    expect(await client.nextText()).toBe('!sunk 250');
+    await client.quiet(50);
+    // Binary frames are echoed again afterwards.
+    client.ws.send(Buffer.from([1, 2]));
+    expect([...(await client.next()).data]).toEqual([1, 2]);
+    client.ws.send('!sink 0');
+    expect(await client.nextText()).toBe('!sunk 0');
+
+    client.ws.send('!burst 2 99999999');
+    expect(await client.nextText()).toMatch(/^!error /);
+    client.ws.close(1000);
+    await client.closed;
+  });
+});
+
 describe('faults and control', () => {
   it('refuses the upgrade of a refused channel with 503', async () => {
     const t = tenant();
