@@ -28,6 +28,11 @@ export interface SlotHost {
   readonly cookie: unknown;
   readonly mayBotherUser: boolean;
   readonly pool: ConnectionPool;
+  /**
+   * Settles when the manager has loaded its state and begun the session's
+   * journal; a handler's items are selected only after that. A rejection fails the handler.
+   */
+  readonly begun: Promise<unknown>;
   /** The ids of `items` selected for this session, in the handler's order. */
   select(handlerId: string, items: ItemInfo[]): string[];
   addLog(entry: LogEntry): void;
@@ -105,11 +110,17 @@ export class HandlerSlot {
       Comlink.expose(this.#coordinatorApi(), port1);
       this.#coordinatorPort = port1;
       const info = { sessionId: this.#host.sessionId, handlerId: id, trigger: this.#host.trigger, cookie: this.#host.cookie, mayBotherUser: this.#host.mayBotherUser };
-      const participates = await this.#call<boolean>(worker.api.initialize(Comlink.transfer(port2, [port2]), info));
+      // items() follows initialize() at once (see HandlerApi.items): one round trip for both.
+      const initializing = worker.api.initialize(Comlink.transfer(port2, [port2]), info);
+      const listing = worker.api.items();
+      listing.catch(() => {});
+      const participates = await this.#call<boolean>(initializing);
       if (!participates) return this.#finish('declined', null);
 
       this.#enter('enumerating');
-      const listed = parseItems(await this.#call<ItemInfo[]>(worker.api.items()), id);
+      const listed = parseItems(await this.#call<ItemInfo[] | null>(listing), id);
+      // The stored choices (and the session's journal) must be ready before the selection.
+      await this.#race(this.#host.begun);
       const names = new Map(listed.map((item) => [item.id, item.name]));
       for (const itemId of this.#host.select(id, listed)) this.#items.set(itemId, newItemState(itemId, names.get(itemId)!));
       for (const itemId of this.#pendingSkips) this.skip(itemId);
@@ -117,7 +128,8 @@ export class HandlerSlot {
       if (ids.length === 0) return this.#finish('nothing-selected', null);
 
       this.#enter('preparing');
-      const prepared = await this.#call<boolean>(worker.api.prepare(ids));
+      // A handler without prepare() would answer true: no round trip for that.
+      const prepared = worker.prepares ? await this.#call<boolean>(worker.api.prepare(ids)) : true;
       if (!prepared) return this.#finish('declined', null);
 
       this.#enter('synchronizing');
@@ -132,7 +144,7 @@ export class HandlerSlot {
     } finally {
       clearTimeout(limit);
       clearTimeout(this.#cancelTimer);
-      startAbort.abort(new SyncError('E_ABORT', `Handler '${id}' stopped while its worker was starting.`));
+      if (!this.#worker) startAbort.abort(new SyncError('E_ABORT', `Handler '${id}' stopped while its worker was starting.`));
     }
   }
 

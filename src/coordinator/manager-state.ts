@@ -180,8 +180,9 @@ export class ManagerState {
   // ---- what sessions do ----
 
   /**
-   * Starts the journal of a session (and holds its Web Lock) and writes it
-   * before any handler starts. Resolves with the function that releases the lock.
+   * Starts the journal of a session (and holds its Web Lock) and writes it.
+   * Resolves, once written, with the function that releases the lock. The
+   * manager starts the handlers' workers meanwhile; their selection waits for it.
    */
   async beginSession(sessionId: string, trigger: Trigger): Promise<() => void> {
     await this.load();
@@ -206,7 +207,7 @@ export class ManagerState {
   /**
    * Merges a handler's listed items with the user's choices into its item
    * records and answers the selection (all of `only` that it listed, else the
-   * checked items). The records and the journal are written at once.
+   * checked items). The records and the journal are written with the next batch.
    */
   select(handlerId: string, listed: readonly ItemInfo[], only: readonly string[] | undefined): string[] {
     const choices = this.#choices.get(handlerId);
@@ -226,8 +227,8 @@ export class ManagerState {
       this.#journal.handlers.set(handlerId, new Map(selected.map((id) => [id, 'pending'])));
       this.#putJournal();
     }
-    // Once per handler per session: written now, so an interruption right after still knows the items.
-    void this.#batcher?.flush();
+    // Written with the next batch (within STATE_FLUSH_INTERVAL), like every other change of the session:
+    // a flush per handler would put one IndexedDB write per handler on the session's path.
     this.#host.itemsChanged(handlerId);
     return selected;
   }

@@ -72,13 +72,15 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
   /** Runs one session; a failure here must not stall the queue behind it. */
   async #run(session: SyncSession): Promise<void> {
     this.#active = session;
-    let release = () => {};
+    // The workers start while the state loads and the journal is written (a worker takes far
+    // longer to start); the stored choices are needed only for the selection, which waits for both.
+    const begun = this.#state.beginSession(session.id, session.trigger);
+    begun.catch(() => {});
     try {
-      // The stored choices decide the selection, and the journal is written before any handler starts.
-      release = await this.#state.beginSession(session.id, session.trigger);
       const state = this.#state;
       await session.run({
         options: this.#options,
+        begun,
         emit: (event) => {
           if (event instanceof ItemEvent && event.type === 'itemstatus') state.itemStatus(event.handlerId, event.item.id, event.item.status);
           this.dispatchEvent(event);
@@ -87,13 +89,14 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
         addLog: (entry) => state.addLog(entry),
         deleteLog: (handlerId, errorId) => state.deleteLog(handlerId, errorId),
         store: state,
-        record: (result) => state.endSession(result).catch(reportError),
+        // After the journal's start, even when every handler failed before it was written.
+        record: (result) => begun.then(() => state.endSession(result), () => state.endSession(result)).catch(reportError),
       });
     } catch (error) {
       reportError(error);
       session.fail();
     } finally {
-      release();
+      await begun.then((release) => release(), () => {});
       this.#active = null;
       this.#sessions.delete(session);
     }

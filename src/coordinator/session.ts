@@ -35,6 +35,8 @@ export type SessionState = 'queued' | 'running' | 'ended';
 /** What a session needs from its manager. */
 export interface SessionContext {
   readonly options: ResolvedOptions;
+  /** Settles when the manager's state is loaded and the session's journal begun (see SlotHost.begun). */
+  readonly begun: Promise<unknown>;
   emit(event: Event): void;
   select(handlerId: string, items: ItemInfo[], only: readonly string[] | undefined): string[];
   addLog(entry: LogEntry): void;
@@ -140,6 +142,7 @@ export class SyncSession {
       cookie: this.#cookie,
       mayBotherUser: this.#mayBotherUser,
       pool,
+      begun: context.begun,
       select: (handlerId, items) => context.select(handlerId, items, only?.[handlerId]),
       addLog: (entry) => context.addLog(entry),
       deleteLog: (handlerId, errorId) => context.deleteLog(handlerId, errorId),

@@ -6,12 +6,14 @@
  */
 import * as Comlink from 'comlink';
 import { SyncError } from '../protocol/errors.ts';
-import { PROTOCOL_VERSION, isReadyMessage, type HandlerApi } from '../protocol/api.ts';
+import { PROTOCOL_VERSION, isLockedMessage, isReadyMessage, type HandlerApi } from '../protocol/api.ts';
 import type { ResolvedHandler, WorkerLike } from './options.ts';
 import { deferred } from '../internal/deferred.ts';
 
 export interface HostedWorker {
   readonly api: Comlink.Remote<HandlerApi<MessagePort>>;
+  /** The handler implements `prepare()`. */
+  readonly prepares: boolean;
   /** Resolves (never rejects) with the reason when the worker crashes or disappears. */
   readonly died: Promise<SyncError>;
   /** Releases the proxy, stops watching and terminates the worker; idempotent. */
@@ -25,6 +27,7 @@ export interface HostedWorker {
  */
 export async function startWorker(handler: ResolvedHandler, signal: AbortSignal): Promise<HostedWorker> {
   const who = `Handler '${handler.id}'`;
+  const created = performance.now();
   let worker: WorkerLike;
   try {
     worker = handler.worker();
@@ -47,6 +50,8 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
   worker.addEventListener('messageerror', onMessageError);
 
   let api: Comlink.Remote<HandlerApi<MessagePort>> | null = null;
+  let onLocked: ((event: MessageEvent) => void) | undefined;
+  let lockTimer: ReturnType<typeof setTimeout> | undefined;
   const terminate = () => {
     if (ended) return;
     ended = true;
@@ -55,10 +60,13 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
     watch.abort();
     worker.removeEventListener('error', onError);
     worker.removeEventListener('messageerror', onMessageError);
+    if (onLocked) worker.removeEventListener('message', onLocked);
+    clearTimeout(lockTimer);
     if (api) api[Comlink.releaseProxy]();
     worker.terminate();
   };
 
+  let prepares = true;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onMessage: ((event: MessageEvent) => void) | undefined;
   const onAbort = () => died.resolve(SyncError.is(signal.reason) ? signal.reason : new SyncError('E_ABORT', `${who}: start aborted.`));
@@ -67,14 +75,14 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
   diedEarly.catch(() => {});
   try {
     const ready = await Promise.race([
-      new Promise<{ port: MessagePort; lock: string | null }>((resolve, reject) => {
+      new Promise<{ port: MessagePort; lock: string | null; prepares: boolean }>((resolve, reject) => {
         onMessage = (event: MessageEvent) => {
           const data: unknown = event.data;
           if (!isReadyMessage(data)) return;
           if (data.protocol !== PROTOCOL_VERSION) {
             reject(new SyncError('E_FAIL', `${who}: its worker speaks protocol ${data.protocol}, the manager ${PROTOCOL_VERSION}; build both from the same syncmgr version.`));
           } else {
-            resolve({ port: data.port as MessagePort, lock: data.lock });
+            resolve({ port: data.port as MessagePort, lock: data.lock, prepares: data.prepares !== false });
           }
         };
         worker.addEventListener('message', onMessage);
@@ -85,7 +93,23 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
       diedEarly,
     ]);
     api = Comlink.wrap<HandlerApi<MessagePort>>(ready.port);
-    if (ready.lock !== null && globalThis.navigator?.locks) watchLock(ready.lock, watch.signal, () => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended unexpectedly (it called close() or was killed).`)));
+    prepares = ready.prepares;
+    const lock = ready.lock;
+    if (lock !== null && globalThis.navigator?.locks) {
+      // The worker posts ready before it holds its lock (asking for it now could be granted at
+      // once), and its handler already runs. If it dies before it says it holds the lock, the
+      // rest of the ready time limit catches it.
+      const left = Math.max(0, handler.timeouts.ready - (performance.now() - created));
+      lockTimer = setTimeout(() => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended while starting: it did not take its Web Lock within ${handler.timeouts.ready} ms of its creation (it called close() or was killed).`)), left);
+      onLocked = (event: MessageEvent) => {
+        if (!isLockedMessage(event.data)) return;
+        worker.removeEventListener('message', onLocked!);
+        onLocked = undefined;
+        clearTimeout(lockTimer);
+        if (event.data.held) watchLock(lock, watch.signal, () => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended unexpectedly (it called close() or was killed).`)));
+      };
+      worker.addEventListener('message', onLocked);
+    }
   } catch (error) {
     terminate();
     throw error;
@@ -94,7 +118,7 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
     signal.removeEventListener('abort', onAbort);
     if (onMessage) worker.removeEventListener('message', onMessage);
   }
-  return { api, died: died.promise, terminate };
+  return { api, prepares, died: died.promise, terminate };
 }
 
 /** The worker holds `lock` while it lives: being granted it means the worker is gone. */

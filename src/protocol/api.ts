@@ -7,9 +7,13 @@ import type { Outcome, WireError } from './errors.ts';
 import type { ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ProgressAnswer } from './types.ts';
 
 /** Version of this protocol; both sides must agree. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
-/** The first and only message a handler worker posts on its global scope. */
+/**
+ * The first message a handler worker posts on its global scope, as soon as
+ * `defineHandler()` runs. The worker asks for its life lock at the same time
+ * and posts a {@link LockedMessage} once it holds it (or was refused).
+ */
 export interface ReadyMessage<P> {
   type: 'syncmgr:ready';
   protocol: number;
@@ -17,6 +21,19 @@ export interface ReadyMessage<P> {
   port: P;
   /** A Web Lock the worker holds for its whole life, so the manager learns when it dies; `null` without Web Locks. */
   lock: string | null;
+  /** The handler implements `prepare()`: without it the manager does not call {@link HandlerApi.prepare}. */
+  prepares: boolean;
+}
+
+/**
+ * The worker holds its life lock now (`held`): from here on, the manager's
+ * request for the same lock is granted only when the worker is gone. `held:
+ * false`: Web Locks refused it. Until this message arrives, the manager's
+ * ready time limit runs on.
+ */
+export interface LockedMessage {
+  type: 'syncmgr:locked';
+  held: boolean;
 }
 
 /**
@@ -26,8 +43,13 @@ export interface ReadyMessage<P> {
 export interface HandlerApi<P> {
   /** SyncMgr's Initialize: `true` takes part, `false` declines. `coordinator` carries {@link CoordinatorApi}. */
   initialize(coordinator: P, info: InitializeInfo): Promise<Outcome<boolean>>;
-  /** SyncMgr's EnumSyncMgrItems. */
-  items(): Promise<Outcome<ItemInfo[]>>;
+  /**
+   * SyncMgr's EnumSyncMgrItems. The manager sends it right behind
+   * `initialize` without waiting for that answer: the worker calls the
+   * handler's `items()` only once `initialize` has answered `true`, and
+   * answers `null` (without calling it) when it declined or failed.
+   */
+  items(): Promise<Outcome<ItemInfo[] | null>>;
   /** SyncMgr's PrepareForSync: `false` declines (no synchronize follows). */
   prepare(itemIds: string[]): Promise<Outcome<boolean>>;
   /** SyncMgr's Synchronize: resolves when the work is done. */
@@ -203,6 +225,10 @@ export function isReadyMessage(value: unknown): value is ReadyMessage<unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<ReadyMessage<unknown>>;
   return v.type === 'syncmgr:ready' && typeof v.protocol === 'number' && v.port !== undefined && (v.lock === null || typeof v.lock === 'string');
+}
+
+export function isLockedMessage(value: unknown): value is LockedMessage {
+  return typeof value === 'object' && value !== null && (value as Partial<LockedMessage>).type === 'syncmgr:locked' && typeof (value as Partial<LockedMessage>).held === 'boolean';
 }
 
 export function isFrame(value: unknown): value is Frame {

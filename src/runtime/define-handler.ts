@@ -1,12 +1,12 @@
 /**
  * `defineHandler()`: turns a worker module into a sync handler. It exposes the
- * handler to the manager over Comlink on a private MessagePort, holds a Web
- * Lock for the worker's life (so the manager notices if the worker dies), and
- * posts the ready handshake.
+ * handler to the manager over Comlink on a private MessagePort, posts the
+ * ready handshake at once, and holds a Web Lock for the worker's life (so the
+ * manager notices if the worker dies), which it asks for meanwhile.
  */
 import * as Comlink from 'comlink';
 import { SyncError, fail, fromWire, ok } from '../protocol/errors.ts';
-import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type ReadyMessage } from '../protocol/api.ts';
+import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LockedMessage, type ReadyMessage } from '../protocol/api.ts';
 import type { InitializeInfo, ItemInfo } from '../protocol/types.ts';
 import { ContextState, createContext, type HandlerContext } from './context.ts';
 
@@ -24,7 +24,7 @@ export interface SyncHandler {
 
 /** Where the handshake goes: the worker's global scope. */
 interface ReadyTarget {
-  postMessage(message: ReadyMessage<MessagePort>, transfer: Transferable[]): void;
+  postMessage(message: ReadyMessage<MessagePort> | LockedMessage, transfer: Transferable[]): void;
 }
 
 /**
@@ -38,25 +38,32 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   let context: HandlerContext | null = null;
   let state: ContextState | null = null;
   let coordinator: Comlink.Remote<CoordinatorApi<MessagePort>> | null = null;
+  const lock = holdLifeLock(target);
+  /** `initialize`'s answer, which `items` (sent right behind it) waits for. */
+  let participating: Promise<boolean> = Promise.resolve(false);
   const needContext = () => {
     if (!context) throw new SyncError('E_UNEXPECTED', 'The manager called the handler before initialize().');
     return context;
   };
   const api: HandlerApi<MessagePort> = {
     async initialize(port, info) {
-      try {
+      const answer = (async () => {
         // Kept for the worker's whole life, so Comlink's release on GC cannot cut it.
         coordinator = Comlink.wrap<CoordinatorApi<MessagePort>>(port);
         state = new ContextState();
         context = createContext(info, state.track(coordinator), state);
-        const answer = await handler.initialize?.(info);
-        return ok(answer !== false);
+        return (await handler.initialize?.(info)) !== false;
+      })();
+      participating = answer.catch(() => false);
+      try {
+        return ok(await answer);
       } catch (error) {
         return fail(error);
       }
     },
     async items() {
       try {
+        if (!(await participating)) return ok(null);
         return ok(await handler.items());
       } catch (error) {
         return fail(error);
@@ -97,21 +104,28 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   };
   const { port1, port2 } = new MessageChannel();
   Comlink.expose(api, port1);
-  void announce(target, port2);
+  target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, port: port2, lock, prepares: typeof handler.prepare === 'function' }, [port2]);
 }
 
-async function announce(target: ReadyTarget, port: MessagePort): Promise<void> {
-  let lock: string | null = null;
+/**
+ * Asks for a Web Lock held until the worker dies (the manager waits for the
+ * same lock to learn of it) and posts `syncmgr:locked` once it holds it. The
+ * handler does not wait for it: until the manager hears `syncmgr:locked`, its
+ * ready time limit still runs, so a worker that dies before is noticed too.
+ */
+function holdLifeLock(target: ReadyTarget): string | null {
   const locks = globalThis.navigator?.locks;
-  if (locks) {
-    lock = `syncmgr:worker:${crypto.randomUUID()}`;
-    // Held until the worker dies; the manager waits for the same lock to learn of it.
-    await new Promise<void>((granted) => {
-      void locks.request(lock!, () => {
-        granted();
-        return new Promise<never>(() => {});
-      });
-    });
+  if (!locks) return null;
+  const name = `syncmgr:worker:${crypto.randomUUID()}`;
+  // Refused (an opaque origin, say): the manager then relies on the worker's error events alone.
+  const refused = () => target.postMessage({ type: 'syncmgr:locked', held: false }, []);
+  try {
+    locks.request(name, () => {
+      target.postMessage({ type: 'syncmgr:locked', held: true }, []);
+      return new Promise<never>(() => {});
+    }).catch(refused);
+  } catch {
+    refused();
   }
-  target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, port, lock }, [port]);
+  return name;
 }

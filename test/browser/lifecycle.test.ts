@@ -7,7 +7,7 @@
  */
 import { afterEach, expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, scriptedWorker } from '../fixtures/harness.ts';
+import { Reports, inlineHandler, manager, noLiveWorkers, scripted, scriptedWorker } from '../fixtures/harness.ts';
 import type { Cookie, Script } from '../../workers/fixtures/script.ts';
 import {
   SyncError, SyncManager, type HandlerRegistration, type HandlerStateEvent, type SessionEvent, type SyncManagerOptions,
@@ -111,6 +111,9 @@ test.for(early)('a handler that $rule never synchronizes and counts as finished;
   ]);
   expect(result.outcome).toBe('succeeded');
   expect(reports.of('early', 'synchronize')).toEqual([]);
+  // items() is sent right behind initialize(); the worker must not run it for a handler that declined.
+  if (endedIn === 'initializing') expect(reports.of('early', 'items')).toEqual([]);
+  else expect(reports.of('early', 'items')).toHaveLength(1);
   expect(result.connections.map((c) => [c.name, c.handlers, c.closeCode])).toEqual([['live', ['worker'], 1000]]);
   const sockets = await server.waitFor((s) => s.sockets.every((x) => !x.open) && s.sockets);
   expect(sockets.map((s) => [s.closeCode, s.closedBy])).toEqual([[1000, 'client']]);
@@ -264,6 +267,47 @@ test('a worker that calls self.close() is detected through its Web Lock and fini
   expect(h1.items.map((i) => i.status)).toEqual(['failed']);
   expect(result.handlers[1]!.outcome).toBe('succeeded');
   await noLiveWorkers();
+});
+
+test('a worker that ends itself before it holds its Web Lock is reported crashed within timeouts.ready, not at the handler time limit', async () => {
+  // The ready message is posted before the lock is granted; close() right after it drops the lock request.
+  const gone = inlineHandler('gone', `
+    defineHandler({ initialize: () => new Promise(() => {}), items: () => [{ id: 'a', name: 'A' }], synchronize() {} });
+    self.close();
+  `);
+  m = manager({ handlers: [{ ...gone, timeouts: { ready: 800, handler: 60_000 } }, scripted('ok')] });
+  const t0 = performance.now();
+  const result = await m.synchronize().done;
+  const elapsed = performance.now() - t0;
+  const h = result.handlers[0]!;
+  expect([h.outcome, h.endedIn]).toEqual(['crashed', 'initializing']);
+  expect(SyncError.is(h.error, 'E_FAIL')).toBe(true);
+  expect(h.error!.message).toMatch(/'gone': its worker ended while starting: it did not take its Web Lock within 800 ms/);
+  expect(result.handlers[1]!.outcome).toBe('succeeded');
+  expect(elapsed).toBeLessThan(10_000);
+  await noLiveWorkers();
+});
+
+test('a handler whose initialize() throws is not asked for its items, and fails in initializing', async () => {
+  reports = new Reports();
+  const thrower = inlineHandler('thrower', `
+    const bus2 = new BroadcastChannel('syncmgr-inline-items');
+    defineHandler({
+      initialize() { throw new Error('no init'); },
+      items() { bus2.postMessage('items called'); return [{ id: 'a', name: 'A' }]; },
+      synchronize() {},
+    });
+  `);
+  const heard: unknown[] = [];
+  const bus = new BroadcastChannel('syncmgr-inline-items');
+  bus.onmessage = (event) => heard.push(event.data);
+  m = manager({ handlers: [thrower] });
+  const result = await m.synchronize().done;
+  await new Promise((r) => setTimeout(r, 100));
+  bus.close();
+  const h = result.handlers[0]!;
+  expect([h.outcome, h.endedIn, h.error?.message]).toEqual(['failed', 'initializing', 'no init']);
+  expect(heard).toEqual([]);
 });
 
 test('the crash-handler fixture finishes crashed, its session ends and no worker is left', async () => {

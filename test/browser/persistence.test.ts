@@ -171,3 +171,21 @@ test('a session still running in another page is not taken for an interrupted on
   expect((await session.done).outcome).toBe('succeeded');
   await m1.close();
 });
+
+test('a session whose handlers all fail before its journal is written still ends with no journal left behind (the next start reports no interrupted session)', async () => {
+  // Workers start while the journal is written; a factory that throws finishes its handler at once,
+  // so the session's result must wait for the journal it replaces.
+  const name = uniqueName('early-end');
+  const broken = { id: 'broken', worker: (): Worker => { throw new Error('no worker today'); } };
+  const m1 = new SyncManager({ name, handlers: [broken] });
+  managers.push(m1);
+  const result = await m1.synchronize().done;
+  expect([result.outcome, result.handlers[0]!.outcome]).toEqual(['failed', 'crashed']);
+  await m1.close();
+
+  const m2 = new SyncManager({ name, handlers: [broken] });
+  managers.push(m2);
+  await m2.load();
+  expect(m2.sessions().map((s) => [s.id, s.outcome])).toEqual([[result.id, 'failed']]);
+  expect(m2.log().filter((e) => /interrupted/.test(e.text))).toEqual([]);
+});
