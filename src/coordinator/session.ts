@@ -1,7 +1,8 @@
 /**
  * A sync session: runs the participating handlers side by side, and when the
  * last one has finished (whatever way), closes every connection the session
- * opened, ends the workers and reports the result (DESIGN.md §3 step 7).
+ * opened, records the result, ends the workers and reports the result
+ * (DESIGN.md §3 step 7).
  */
 import { SyncError } from '../protocol/errors.ts';
 import { TRIGGERS, type ItemInfo, type Trigger } from '../protocol/types.ts';
@@ -157,7 +158,6 @@ export class SyncSession {
     } finally {
       // Rule 6: only now, with every handler finished, do the connections close.
       const connections = await pool.closeAll();
-      for (const slot of this.#slots) slot.release();
       const result: SessionResult = {
         id: sessionId,
         trigger: this.trigger,
@@ -167,7 +167,10 @@ export class SyncSession {
         handlers,
         connections,
       };
+      // Written before the workers end: terminating them keeps the browser busy, and a write
+      // issued behind that takes 3–4 times as long. The workers are idle by now.
       await context.record(result);
+      for (const slot of this.#slots) slot.release();
       this.#state = 'ended';
       this.#stopListening();
       emit(new SessionEvent('sessionend', this, result));

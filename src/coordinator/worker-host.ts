@@ -10,6 +10,9 @@ import { PROTOCOL_VERSION, isLockedMessage, isReadyMessage, type HandlerApi } fr
 import type { ResolvedHandler, WorkerLike } from './options.ts';
 import { deferred } from '../internal/deferred.ts';
 
+/** How long after a worker holds its life lock the manager starts waiting for that lock (ms): at most this late does it learn of a silent death. */
+export const LOCK_WATCH_DELAY = 100;
+
 export interface HostedWorker {
   readonly api: Comlink.Remote<HandlerApi<MessagePort>>;
   /** The handler implements `prepare()`. */
@@ -50,6 +53,7 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
   worker.addEventListener('messageerror', onMessageError);
 
   let api: Comlink.Remote<HandlerApi<MessagePort>> | null = null;
+  let port: MessagePort | null = null;
   let onLocked: ((event: MessageEvent) => void) | undefined;
   let lockTimer: ReturnType<typeof setTimeout> | undefined;
   const terminate = () => {
@@ -62,7 +66,9 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
     worker.removeEventListener('messageerror', onMessageError);
     if (onLocked) worker.removeEventListener('message', onLocked);
     clearTimeout(lockTimer);
-    if (api) api[Comlink.releaseProxy]();
+    // Not releaseProxy(): it asks the worker to release its end and waits for an answer that a
+    // terminated worker never sends (a promise left pending). Closing our end is all that is needed.
+    port?.close();
     worker.terminate();
   };
 
@@ -92,7 +98,8 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
       }),
       diedEarly,
     ]);
-    api = Comlink.wrap<HandlerApi<MessagePort>>(ready.port);
+    port = ready.port;
+    api = Comlink.wrap<HandlerApi<MessagePort>>(port);
     prepares = ready.prepares;
     const lock = ready.lock;
     if (lock !== null && globalThis.navigator?.locks) {
@@ -106,7 +113,10 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
         worker.removeEventListener('message', onLocked!);
         onLocked = undefined;
         clearTimeout(lockTimer);
-        if (event.data.held) watchLock(lock, watch.signal, () => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended unexpectedly (it called close() or was killed).`)));
+        if (!event.data.held) return;
+        // A worker that ends (or dies) within LOCK_WATCH_DELAY never needs the watch, which costs two
+        // Web Lock calls; a death before it starts is still caught, since the lock is then free at once.
+        lockTimer = setTimeout(() => watchLock(lock, watch.signal, () => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended unexpectedly (it called close() or was killed).`))), LOCK_WATCH_DELAY);
       };
       worker.addEventListener('message', onLocked);
     }
