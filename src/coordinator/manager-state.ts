@@ -2,7 +2,19 @@
  * The manager's state and its persistence: the user's item choices, the
  * items' last state, the log, the session history, the journal of the running
  * session and the handlers' `ctx.store` keys, kept in memory and written to a
- * {@link StateStore} by this single writer.
+ * {@link StateStore} by this single writer. This class is the façade the
+ * manager uses; the parts live next to it:
+ *
+ * - `state-host.ts`: what the state needs from the manager ({@link StateHost});
+ * - `state-storage.ts`: the store of the moment, batched writes, the storage
+ *   time limit and the fallback to memory;
+ * - `state-loader.ts`: reading, migrating and restoring the stored state, and
+ *   recovering a session that a closed or crashed page left unfinished;
+ * - `session-journal.ts`: the journal of the running session;
+ * - `handler-store-state.ts`: the handlers' `ctx.store`;
+ * - `state-log-entries.ts`: the log entries the state writes itself.
+ *
+ * Its contract:
  *
  * - Loading starts on first use, never at construction; until it is done the
  *   getters answer what is known (nothing), and changes made meanwhile are
@@ -15,79 +27,51 @@
  *   entry, no crash, no unhandled rejection.
  */
 import { SyncError } from '../protocol/errors.ts';
-import { isTerminal } from './item-state.ts';
-import { MAX_STORE_KEYS, type ItemInfo, type ItemStatus, type Trigger } from '../protocol/types.ts';
+import type { ItemInfo, ItemStatus, Trigger } from '../protocol/types.ts';
 import type { StateStore } from '../storage/state-store.ts';
-import { MemoryStateStore, byCodeUnit } from '../storage/memory-state-store.ts';
-import { WriteBatcher } from '../storage/write-batcher.ts';
+import type { WriteBatcher } from '../storage/write-batcher.ts';
+import { HandlerStoreState } from './handler-store-state.ts';
 import { LogBook, MAX_LOG_ENTRIES, type LogEntry } from './log-book.ts';
 import type { SessionResult } from './result.ts';
-import { checkStoreKey, checkStorePrefix, checkStoreValue } from './handler-store.ts';
-import {
-  KEYS, MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION, isChoices, isItemRecord, isLogEntry, isSessionJournal, isSessionSummary,
-  migrate, seqOf, toStoredError, type ItemRecord, type SessionJournal, type SessionSummary, type StoredError,
-} from './state-records.ts';
+import { RunningJournal, type LiveJournal } from './session-journal.ts';
+import type { StateHost, StorageKind } from './state-host.ts';
+import { interrupt, isLockHeld, readStoredRows, restoreState, type NumberedSession } from './state-loader.ts';
+import { fallbackEntry, unreadableRecordsEntry } from './state-log-entries.ts';
+import { KEYS, MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION, toStoredError, type ItemRecord, type SessionSummary, type StoredError } from './state-records.ts';
+import { StateStorage } from './state-storage.ts';
 
-/** What backs the state now: `custom` is an app's own store. */
-export type StorageKind = 'indexeddb' | 'memory' | 'custom';
-
-/** Web Locks, as far as the journal needs them (absent: no lock, every journal found is from a dead session). */
-export interface SessionLocks {
-  /** Takes lock `name`; resolves once held, with the function that releases it. */
-  hold(name: string): Promise<() => void>;
-  /** Names of the locks held now, by any tab or worker of the origin. */
-  held(): Promise<string[]>;
-}
-
-/** What the state needs from its manager. */
-export interface StateHost {
-  readonly name: string;
-  readonly storage: 'indexeddb' | 'memory' | StateStore;
-  /** Milliseconds a store call may take before the store counts as failed. */
-  readonly timeout: number;
-  /** Batching interval (ms); default `STATE_FLUSH_INTERVAL`. */
-  readonly flushInterval?: number;
-  readonly locks: SessionLocks | null;
-  /** Builds the IndexedDB store (kept out of this module, which runs without DOM types). */
-  createIndexedDb(name: string): StateStore;
-  handlerName(handlerId: string): string;
-  loaded(): void;
-  itemsChanged(handlerId: string): void;
-  sessionsChanged(): void;
-  logChanged(action: 'add' | 'delete', entries: readonly LogEntry[]): void;
-  fellBack(error: SyncError): void;
-}
-
-/** The errorIds of the manager's own log entries (handlerId `null`). */
-export const FALLBACK_ERROR_ID = 'syncmgr:storage-fallback';
-export const INTERRUPTED_ERROR_ID_PREFIX = 'syncmgr:interrupted:';
+export type { SessionLocks, StateHost, StorageKind } from './state-host.ts';
+export { FALLBACK_ERROR_ID, INTERRUPTED_ERROR_ID_PREFIX } from './state-log-entries.ts';
 
 export class ManagerState {
   readonly #host: StateHost;
-  #store: StateStore | null = null;
-  #kind: StorageKind;
-  #batcher: WriteBatcher | null = null;
+  readonly #storage: StateStorage;
+  readonly #journal: RunningJournal;
+  readonly #handlerStore: HandlerStoreState;
   #loading: Promise<void> | null = null;
   #loaded = false;
   #closed = false;
-  #fallback: Promise<void> | null = null;
   /** Changes made before the load finished: applied again on top of the loaded state. */
   #beforeLoad: (() => void)[] = [];
-  readonly #choices = new Map<string, Map<string, boolean>>();
-  readonly #items = new Map<string, Map<string, ItemRecord>>();
-  readonly #log = new LogBook((seq, entry) => this.#put(KEYS.log(seq), entry));
-  #sessions: { seq: number; summary: SessionSummary }[] = [];
-  #journal: LiveJournal | null = null;
-  readonly #handlerKeys = new Map<string, Promise<Set<string>>>();
+  #choices = new Map<string, Map<string, boolean>>();
+  #items = new Map<string, Map<string, ItemRecord>>();
+  readonly #log = new LogBook((seq, entry) => this.#storage.put(KEYS.log(seq), entry));
+  #sessions: NumberedSession[] = [];
 
   constructor(host: StateHost) {
     this.#host = host;
-    this.#kind = typeof host.storage === 'string' ? host.storage : 'custom';
+    this.#storage = new StateStorage(host, {
+      loaded: () => this.#loaded,
+      snapshot: () => this.#snapshot(),
+      fellBack: (report) => this.#fellBack(report),
+    });
+    this.#journal = new RunningJournal(host, this.#storage);
+    this.#handlerStore = new HandlerStoreState(this.#storage, () => this.load());
   }
 
   /** What backs the state now (`memory` after a fallback). */
   get storage(): StorageKind {
-    return this.#kind;
+    return this.#storage.kind;
   }
 
   get loaded(): boolean {
@@ -108,7 +92,7 @@ export class ManagerState {
   async flush(): Promise<void> {
     if (!this.#loading) return;
     await this.#loading;
-    await this.#batcher?.flush();
+    await this.#storage.flush();
   }
 
   /** Flushes and closes the store; later changes throw `E_UNEXPECTED`. Idempotent, never rejects. */
@@ -117,12 +101,7 @@ export class ManagerState {
     this.#closed = true;
     if (!this.#loading) return;
     await this.#loading;
-    await this.#batcher?.close();
-    try {
-      await this.#guard(Promise.resolve(this.#store?.close?.()), 'closing the store');
-    } catch {
-      // Best effort: the state is written; a store that cannot close is left to the GC.
-    }
+    await this.#storage.close();
   }
 
   // ---- what the UI reads ----
@@ -149,7 +128,7 @@ export class ManagerState {
       let choices = this.#choices.get(handlerId);
       if (!choices) this.#choices.set(handlerId, (choices = new Map()));
       choices.set(itemId, checked);
-      this.#put(KEYS.choices(handlerId), [...choices]);
+      this.#storage.put(KEYS.choices(handlerId), [...choices]);
       const record = this.#items.get(handlerId)?.get(itemId);
       if (record && record.checked !== checked) {
         record.checked = checked;
@@ -186,21 +165,8 @@ export class ManagerState {
    */
   async beginSession(sessionId: string, trigger: Trigger): Promise<() => void> {
     await this.load();
-    let lock: string | null = null;
-    let release = () => {};
-    if (this.#host.locks) {
-      try {
-        const name = `syncmgr:session:${this.#host.name}:${sessionId}`;
-        release = await this.#host.locks.hold(name);
-        lock = name;
-      } catch {
-        // No lock: a tab that loads meanwhile may take this session for an interrupted one; nothing worse.
-      }
-    }
-    const now = Date.now();
-    this.#journal = { sessionId, trigger, startedAt: now, updatedAt: now, lock, handlers: new Map() };
-    this.#putJournal();
-    await this.#batcher?.flush();
+    const release = await this.#journal.begin(sessionId, trigger);
+    await this.#storage.flush();
     return release;
   }
 
@@ -223,10 +189,7 @@ export class ManagerState {
     this.#items.set(handlerId, records);
     this.#putItems(handlerId);
     const selected = listed.filter((item) => (only ? only.includes(item.id) : records.get(item.id)!.checked)).map((item) => item.id);
-    if (this.#journal) {
-      this.#journal.handlers.set(handlerId, new Map(selected.map((id) => [id, 'pending'])));
-      this.#putJournal();
-    }
+    this.#journal.select(handlerId, selected);
     // Written with the next batch (within STATE_FLUSH_INTERVAL), like every other change of the session:
     // a flush per handler would put one IndexedDB write per handler on the session's path.
     this.#host.itemsChanged(handlerId);
@@ -235,10 +198,7 @@ export class ManagerState {
 
   /** An item's status changed during the session: recorded in the journal (batched). */
   itemStatus(handlerId: string, itemId: string, status: ItemStatus): void {
-    const items = this.#journal?.handlers.get(handlerId);
-    if (!items?.has(itemId)) return;
-    items.set(itemId, status);
-    this.#putJournal();
+    this.#journal.itemStatus(handlerId, itemId, status);
   }
 
   /** Records a session's result (item states, history), deletes the journal and writes it all before resolving. */
@@ -273,11 +233,8 @@ export class ManagerState {
       })),
       connections: result.connections.map((c) => ({ name: c.name, kind: c.kind, closeCode: c.closeCode })),
     });
-    if (this.#journal?.sessionId === result.id) {
-      this.#journal = null;
-      this.#putJournal();
-    }
-    await this.#batcher?.flush();
+    this.#journal.end(result.id);
+    await this.#storage.flush();
   }
 
   addLog(entry: LogEntry): void {
@@ -294,159 +251,53 @@ export class ManagerState {
     return removed.length;
   }
 
-  // ---- ctx.store: each handler's own keys under handler/<id>/ ----
+  // ---- ctx.store: each handler's own keys under handler/<id>/ (handler-store-state.ts) ----
 
-  async storeGet(handlerId: string, key: unknown): Promise<unknown> {
-    const full = KEYS.handler(handlerId) + checkStoreKey(key, handlerId, 'get');
-    await this.load();
-    const pending = this.#batcher!.peek(full);
-    if (pending.found) return pending.value;
-    return this.#read((store) => store.get(full));
+  storeGet(handlerId: string, key: unknown): Promise<unknown> {
+    return this.#handlerStore.get(handlerId, key);
   }
 
-  async storeSet(handlerId: string, key: unknown, value: unknown): Promise<void> {
-    const k = checkStoreKey(key, handlerId, 'set');
-    checkStoreValue(value, handlerId, k);
-    const keys = await this.#keysOf(handlerId);
-    if (!keys.has(k) && keys.size >= MAX_STORE_KEYS) {
-      throw new SyncError('E_OUTOFMEMORY', `Handler '${handlerId}': ctx.store holds ${keys.size} keys, the most a handler may keep; delete some before adding '${k}'.`);
-    }
-    keys.add(k);
-    this.#put(KEYS.handler(handlerId) + k, value);
+  storeSet(handlerId: string, key: unknown, value: unknown): Promise<void> {
+    return this.#handlerStore.set(handlerId, key, value);
   }
 
-  async storeDelete(handlerId: string, key: unknown): Promise<boolean> {
-    const k = checkStoreKey(key, handlerId, 'delete');
-    const keys = await this.#keysOf(handlerId);
-    const existed = keys.delete(k);
-    if (existed) this.#put(KEYS.handler(handlerId) + k, undefined);
-    return existed;
+  storeDelete(handlerId: string, key: unknown): Promise<boolean> {
+    return this.#handlerStore.delete(handlerId, key);
   }
 
-  async storeKeys(handlerId: string, prefix: unknown): Promise<string[]> {
-    const p = checkStorePrefix(prefix, handlerId, 'keys');
-    return [...(await this.#keysOf(handlerId))].filter((k) => k.startsWith(p)).sort(byCodeUnit);
+  storeKeys(handlerId: string, prefix: unknown): Promise<string[]> {
+    return this.#handlerStore.keys(handlerId, prefix);
   }
 
-  async storeEntries(handlerId: string, prefix: unknown): Promise<[string, unknown][]> {
-    const full = KEYS.handler(handlerId) + checkStorePrefix(prefix, handlerId, 'entries');
-    await this.load();
-    const rows = new Map(await this.#read((store) => store.entries(full)));
-    for (const [key, value] of this.#batcher!.peekPrefix(full)) {
-      if (value === undefined) rows.delete(key);
-      else rows.set(key, value);
-    }
-    const base = KEYS.handler(handlerId).length;
-    return [...rows].sort((a, b) => byCodeUnit(a[0], b[0])).map(([key, value]) => [key.slice(base), value]);
+  storeEntries(handlerId: string, prefix: unknown): Promise<[string, unknown][]> {
+    return this.#handlerStore.entries(handlerId, prefix);
   }
 
   // ---- loading ----
 
   async #load(): Promise<void> {
-    let rows: [string, unknown][] = [];
-    try {
-      this.#store = this.#createStore();
-      rows = await this.#guard(this.#readAll(this.#store), 'reading the stored state');
-    } catch (error) {
-      await this.#fallBack(error);
-    }
-    this.#batcher = new WriteBatcher(
-      // Every write goes to the store of the moment, within the time limit.
-      { write: (changes) => this.#guard(this.#store!.write(changes), 'writing state') } as StateStore,
-      { interval: this.#host.flushInterval, onError: (error, batch) => this.#writeFailed(error, batch) },
-    );
-    const dropped = this.#rebuild(rows);
+    const stored = restoreState(await this.#storage.open(readStoredRows));
+    this.#choices = stored.choices;
+    this.#items = stored.items;
+    this.#log.restore(stored.log);
+    this.#sessions = stored.sessions;
     this.#loaded = true;
     for (const change of this.#beforeLoad.splice(0)) change();
-    if (dropped > 0) {
-      this.addLog(managerEntry('syncmgr:unreadable-records', 'warning', `${dropped} stored record(s) could not be read and were ignored (damaged, or written by another program).`));
-    }
-    await this.#recover();
+    if (stored.dropped > 0) this.addLog(unreadableRecordsEntry(stored.dropped));
+    if (stored.journal) await this.#recover(stored.journal);
     this.#host.loaded();
   }
 
-  #createStore(): StateStore {
-    const storage = this.#host.storage;
-    if (storage === 'memory') return new MemoryStateStore();
-    if (storage === 'indexeddb') return this.#host.createIndexedDb(this.#host.name);
-    return storage;
-  }
-
-  async #readAll(store: StateStore): Promise<[string, unknown][]> {
-    await migrate(store, STATE_SCHEMA_VERSION);
-    return store.entries(KEYS.managerPrefix);
-  }
-
-  /** Replaces the in-memory state with stored rows; answers how many were unreadable. */
-  #rebuild(rows: readonly [string, unknown][]): number {
-    this.#choices.clear();
-    this.#items.clear();
-    this.#sessions = [];
-    this.#journal = null;
-    const log: [number, LogEntry][] = [];
-    let dropped = 0;
-    for (const [key, value] of rows) {
-      if (key === KEYS.meta) continue;
-      if (key === KEYS.journal && isSessionJournal(value)) {
-        this.#journal = { ...value, handlers: new Map(value.handlers.map(([h, items]) => [h, new Map(items)])) };
-      } else if (key.startsWith(KEYS.choicesPrefix) && isChoices(value)) {
-        this.#choices.set(key.slice(KEYS.choicesPrefix.length), new Map(value));
-      } else if (key.startsWith(KEYS.itemsPrefix) && Array.isArray(value) && value.every(isItemRecord)) {
-        this.#items.set(key.slice(KEYS.itemsPrefix.length), new Map(value.map((r) => [r.id, r])));
-      } else if (key.startsWith(KEYS.logPrefix) && seqOf(key, KEYS.logPrefix) !== null && isLogEntry(value)) {
-        log.push([seqOf(key, KEYS.logPrefix)!, value]);
-      } else if (key.startsWith(KEYS.sessionPrefix) && seqOf(key, KEYS.sessionPrefix) !== null && isSessionSummary(value)) {
-        this.#sessions.push({ seq: seqOf(key, KEYS.sessionPrefix)!, summary: value });
-      } else {
-        dropped++;
-      }
-    }
-    this.#log.restore(log);
-    this.#sessions.sort((a, b) => a.seq - b.seq);
-    return dropped;
-  }
-
   /** A journal found at load is a session that never ended, unless its lock is held (it runs in another tab). */
-  async #recover(): Promise<void> {
-    const journal = this.#journal;
-    if (!journal) return;
-    this.#journal = null;
-    if (journal.lock && this.#host.locks) {
-      try {
-        if ((await this.#host.locks.held()).includes(journal.lock)) return;
-      } catch {
-        // Cannot tell: treat it as interrupted.
-      }
-    }
-    const stopped: string[] = [];
-    const handlers = [...journal.handlers].map(([handlerId, items]) => {
-      const records = this.#items.get(handlerId);
-      const summaryItems = [...items].map(([itemId, last]) => {
-        const status: ItemStatus = isTerminal(last) ? last : 'stopped';
-        if (status === 'stopped') stopped.push(`${handlerId}/${itemId}`);
-        const record = records?.get(itemId);
-        if (record) {
-          record.status = status;
-          record.lastSync = journal.updatedAt;
-          if (status === 'succeeded') {
-            record.lastSuccess = journal.updatedAt;
-            record.lastError = null;
-          }
-        }
-        return { id: itemId, name: record?.name ?? itemId, status };
-      });
-      if (records) this.#putItems(handlerId);
-      return { id: handlerId, name: this.#host.handlerName(handlerId), outcome: 'interrupted' as const, error: INTERRUPTED_ERROR, items: summaryItems };
-    });
-    this.#addSession({ id: journal.sessionId, trigger: journal.trigger, outcome: 'interrupted', startedAt: journal.startedAt, endedAt: journal.updatedAt, handlers, connections: [] });
-    const which = stopped.length ? `${stopped.length} item(s) were stopped: ${stopped.join(', ')}.` : 'No item had started.';
-    this.addLog({
-      ...managerEntry(INTERRUPTED_ERROR_ID_PREFIX + journal.sessionId, 'warning', `The sync session started at ${new Date(journal.startedAt).toISOString()} (trigger '${journal.trigger}') was interrupted: the page was closed, reloaded or crashed before it ended. ${which}`),
-      sessionId: journal.sessionId,
-    });
-    this.#putJournal();
+  async #recover(journal: LiveJournal): Promise<void> {
+    if (journal.lock && this.#host.locks && (await isLockHeld(journal.lock, this.#host.locks))) return;
+    const { summary, entry, changed } = interrupt(journal, this.#items, (handlerId) => this.#host.handlerName(handlerId));
+    for (const handlerId of changed) this.#putItems(handlerId);
+    this.#addSession(summary);
+    this.addLog(entry);
+    this.#journal.write(); // no session runs yet: deletes the stored journal
     for (const handlerId of journal.handlers.keys()) this.#host.itemsChanged(handlerId);
-    await this.#batcher!.flush();
+    await this.#storage.flush();
   }
 
   // ---- writing ----
@@ -460,29 +311,15 @@ export class ManagerState {
     change();
   }
 
-  /** Queues a change for the store; before the load ends nothing is queued (changes are applied again after it). */
-  #put(key: string, value: unknown): void {
-    if (this.#loaded) this.#batcher!.put(key, value);
-  }
-
   #putItems(handlerId: string): void {
-    this.#put(KEYS.items(handlerId), [...(this.#items.get(handlerId)?.values() ?? [])]);
-  }
-
-  /** Called on every status change of a session: the record is built once per write, not per call. */
-  #putJournal(): void {
-    const j = this.#journal;
-    if (!this.#loaded) return;
-    if (!j) return this.#batcher!.put(KEYS.journal, undefined);
-    j.updatedAt = Date.now();
-    this.#batcher!.putLazy(KEYS.journal, () => journalRecord(j));
+    this.#storage.put(KEYS.items(handlerId), [...(this.#items.get(handlerId)?.values() ?? [])]);
   }
 
   #addSession(summary: SessionSummary): void {
     const seq = (this.#sessions.at(-1)?.seq ?? 0) + 1;
     this.#sessions.push({ seq, summary });
-    this.#put(KEYS.session(seq), summary);
-    while (this.#sessions.length > MAX_SESSION_HISTORY) this.#put(KEYS.session(this.#sessions.shift()!.seq), undefined);
+    this.#storage.put(KEYS.session(seq), summary);
+    while (this.#sessions.length > MAX_SESSION_HISTORY) this.#storage.put(KEYS.session(this.#sessions.shift()!.seq), undefined);
     this.#host.sessionsChanged();
   }
 
@@ -491,73 +328,13 @@ export class ManagerState {
     return entry ? { name: 'LogEntry', code: null, message: entry.text } : null;
   }
 
-  /** Reads from the store; a failure moves to memory and reads there. */
-  async #read<T>(read: (store: StateStore) => Promise<T>): Promise<T> {
-    const store = this.#store!;
-    try {
-      return await this.#guard(read(store), 'reading state');
-    } catch (error) {
-      await this.#fallBack(error); // once: later failures wait for the same fallback
-      if (this.#store === store) throw error; // the memory store itself refused: not a storage failure
-      return read(this.#store!);
-    }
-  }
-
-  async #keysOf(handlerId: string): Promise<Set<string>> {
-    await this.load();
-    let keys = this.#handlerKeys.get(handlerId);
-    if (!keys) {
-      const prefix = KEYS.handler(handlerId);
-      keys = this.#read((store) => store.keys(prefix)).then((stored) => {
-        const set = new Set(stored.map((k) => k.slice(prefix.length)));
-        for (const [key, value] of this.#batcher!.peekPrefix(prefix)) {
-          if (value === undefined) set.delete(key.slice(prefix.length));
-          else set.add(key.slice(prefix.length));
-        }
-        return set;
-      });
-      this.#handlerKeys.set(handlerId, keys);
-      keys.catch(() => this.#handlerKeys.delete(handlerId));
-    }
-    return keys;
-  }
-
-  async #writeFailed(error: unknown, batch: Map<string, unknown>): Promise<void> {
-    await this.#fallBack(error);
-    try {
-      await this.#store!.write(batch);
-    } catch {
-      // The memory store refuses only what cannot be cloned, which never reaches it.
-    }
-  }
-
-  /** Moves the state to memory, once: keeps what it can, reports it once (event and log entry). */
-  #fallBack(error: unknown): Promise<void> {
-    return (this.#fallback ??= (async () => {
-      const failed = this.#store;
-      const kind = this.#kind;
-      const memory = new MemoryStateStore();
-      if (failed) {
-        try {
-          // Keep the handlers' keys if the failed store can still read them.
-          await memory.write(new Map(await this.#guard(failed.entries('handler/'), 'copying handler keys')));
-        } catch {
-          // Unreadable: the handlers start over.
-        }
-        // Not awaited: a store that hangs (a blocked upgrade) would hang its close too.
-        void (async () => failed.close?.())().catch(() => {});
-      }
-      if (this.#loaded) await memory.write(this.#snapshot());
-      this.#store = memory;
-      this.#kind = 'memory';
-      this.#handlerKeys.clear();
-      const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      const report = new SyncError('E_FAIL', `The ${kind} state store failed (${why}); choices, item states, the log, the history and handler stores are kept in memory from now on and will not survive a reload.`, { cause: error });
-      const log = () => this.addLog(managerEntry(FALLBACK_ERROR_ID, 'warning', report.message));
-      if (this.#loaded) log();
-      else this.#beforeLoad.push(log);
-      this.#host.fellBack(report);
-    })());
+  /** The store failed and the state now lives in memory: forget what was read from it, log it (after the load) and report it. */
+  #fellBack(report: SyncError): void {
+    this.#handlerStore.forget();
+    const log = () => this.addLog(fallbackEntry(report.message));
+    if (this.#loaded) log();
+    else this.#beforeLoad.push(log);
+    this.#host.fellBack(report);
   }
 
   /** Every manager key as it should be stored now. */
@@ -567,34 +344,10 @@ export class ManagerState {
     for (const [handlerId, records] of this.#items) out.set(KEYS.items(handlerId), [...records.values()]);
     for (const [seq, entry] of this.#log.records()) out.set(KEYS.log(seq), entry);
     for (const { seq, summary } of this.#sessions) out.set(KEYS.session(seq), summary);
-    if (this.#journal) out.set(KEYS.journal, journalRecord(this.#journal));
+    const journal = this.#journal.record();
+    if (journal) out.set(KEYS.journal, journal);
     return out;
   }
-
-  /** Rejects with `E_TIMEOUT` when `promise` does not settle within the storage time limit. */
-  #guard<T>(promise: Promise<T>, what: string): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SyncError('E_TIMEOUT', `The state store did not answer within ${this.#host.timeout} ms while ${what} (a blocked IndexedDB upgrade never answers).`)), this.#host.timeout);
-    });
-    promise.catch(() => {}); // if the limit wins, a late rejection is not unhandled
-    return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-  }
-}
-
-const INTERRUPTED_ERROR: StoredError = { name: 'SyncError', code: 'E_ABORT', message: 'The session was interrupted: the page was closed, reloaded or crashed before it ended.' };
-
-function managerEntry(errorId: string, level: LogEntry['level'], text: string): LogEntry {
-  return { errorId, level, text, handlerId: null, itemId: null, actionable: false, time: Date.now(), sessionId: null };
-}
-
-/** The journal in memory: maps instead of the stored pairs. */
-interface LiveJournal extends Omit<SessionJournal, 'handlers'> {
-  handlers: Map<string, Map<string, ItemStatus>>;
-}
-
-function journalRecord(j: LiveJournal): SessionJournal {
-  return { sessionId: j.sessionId, trigger: j.trigger, startedAt: j.startedAt, updatedAt: j.updatedAt, lock: j.lock, handlers: [...j.handlers].map(([h, items]) => [h, [...items]]) };
 }
 
 function copyRecord(r: ItemRecord): ItemRecord {
