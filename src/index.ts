@@ -21,7 +21,7 @@ export type { StateChanges, StateStore } from './storage/state-store.ts';
 export { IndexedDbStateStore, stateDatabaseName } from './storage/indexeddb-state-store.ts';
 export { MemoryStateStore } from './storage/memory-state-store.ts';
 export { STATE_FLUSH_INTERVAL } from './storage/write-batcher.ts';
-export { LOCK_WATCH_DELAY } from './coordinator/worker-host.ts';
+export { LIFE_LOCK_DELAY } from './protocol/api.ts';
 export type { ConnectionRecord, HandlerResult, ItemSnapshot, SessionOutcome, SessionResult } from './coordinator/result.ts';
 export type { SlotOutcome, SlotPhase } from './coordinator/slot-phase.ts';
 export {

@@ -10,9 +10,6 @@ import { PROTOCOL_VERSION, isLockedMessage, isReadyMessage, type HandlerApi } fr
 import type { ResolvedHandler, WorkerLike } from './options.ts';
 import { deferred } from '../internal/deferred.ts';
 
-/** How long after a worker holds its life lock the manager starts waiting for that lock (ms): at most this late does it learn of a silent death. */
-export const LOCK_WATCH_DELAY = 100;
-
 export interface HostedWorker {
   readonly api: Comlink.Remote<HandlerApi<MessagePort>>;
   /** The handler implements `prepare()`. */
@@ -104,8 +101,8 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
     const lock = ready.lock;
     if (lock !== null && globalThis.navigator?.locks) {
       // The worker posts ready before it holds its lock (asking for it now could be granted at
-      // once), and its handler already runs. If it dies before it says it holds the lock, the
-      // rest of the ready time limit catches it.
+      // once; it asks LIFE_LOCK_DELAY later), and its handler already runs. If it dies before it
+      // says it holds the lock, the rest of the ready time limit catches it.
       const left = Math.max(0, handler.timeouts.ready - (performance.now() - created));
       lockTimer = setTimeout(() => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended while starting: it did not take its Web Lock within ${handler.timeouts.ready} ms of its creation (it called close() or was killed).`)), left);
       onLocked = (event: MessageEvent) => {
@@ -113,10 +110,7 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
         worker.removeEventListener('message', onLocked!);
         onLocked = undefined;
         clearTimeout(lockTimer);
-        if (!event.data.held) return;
-        // A worker that ends (or dies) within LOCK_WATCH_DELAY never needs the watch, which costs two
-        // Web Lock calls; a death before it starts is still caught, since the lock is then free at once.
-        lockTimer = setTimeout(() => watchLock(lock, watch.signal, () => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended unexpectedly (it called close() or was killed).`))), LOCK_WATCH_DELAY);
+        if (event.data.held) watchLock(lock, watch.signal, () => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended unexpectedly (it called close() or was killed).`)));
       };
       worker.addEventListener('message', onLocked);
     }

@@ -10,6 +10,15 @@ import type { ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, Progres
 export const PROTOCOL_VERSION = 2;
 
 /**
+ * A handler worker asks for its life lock (see {@link ReadyMessage.lock}) this
+ * many ms after `defineHandler()`: a worker that ends sooner never pays for a
+ * Web Lock (about a millisecond of work per worker). Until it holds the lock,
+ * the manager's `timeouts.ready` limit still runs, so a worker that dies
+ * silently before is reported when that limit passes.
+ */
+export const LIFE_LOCK_DELAY = 100;
+
+/**
  * The first message a handler worker posts on its global scope, as soon as
  * `defineHandler()` runs. The worker asks for its life lock at the same time
  * and posts a {@link LockedMessage} once it holds it (or was refused).

@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { SyncError, fail, fromWire, ok } from '../protocol/errors.ts';
-import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LockedMessage, type ReadyMessage } from '../protocol/api.ts';
+import { LIFE_LOCK_DELAY, PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LockedMessage, type ReadyMessage } from '../protocol/api.ts';
 import type { InitializeInfo, ItemInfo } from '../protocol/types.ts';
 import { ContextState, createContext, type HandlerContext } from './context.ts';
 
@@ -108,10 +108,10 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
 }
 
 /**
- * Asks for a Web Lock held until the worker dies (the manager waits for the
- * same lock to learn of it) and posts `syncmgr:locked` once it holds it. The
- * handler does not wait for it: until the manager hears `syncmgr:locked`, its
- * ready time limit still runs, so a worker that dies before is noticed too.
+ * Names the Web Lock the worker holds until it dies (the manager waits for the
+ * same lock to learn of it), asks for it after LIFE_LOCK_DELAY and posts
+ * `syncmgr:locked` once it holds it. The handler does not wait for it: until
+ * the manager hears `syncmgr:locked`, its ready time limit still runs.
  */
 function holdLifeLock(target: ReadyTarget): string | null {
   const locks = globalThis.navigator?.locks;
@@ -119,13 +119,15 @@ function holdLifeLock(target: ReadyTarget): string | null {
   const name = `syncmgr:worker:${crypto.randomUUID()}`;
   // Refused (an opaque origin, say): the manager then relies on the worker's error events alone.
   const refused = () => target.postMessage({ type: 'syncmgr:locked', held: false }, []);
-  try {
-    locks.request(name, () => {
-      target.postMessage({ type: 'syncmgr:locked', held: true }, []);
-      return new Promise<never>(() => {});
-    }).catch(refused);
-  } catch {
-    refused();
-  }
+  setTimeout(() => {
+    try {
+      locks.request(name, () => {
+        target.postMessage({ type: 'syncmgr:locked', held: true }, []);
+        return new Promise<never>(() => {});
+      }).catch(refused);
+    } catch {
+      refused();
+    }
+  }, LIFE_LOCK_DELAY);
   return name;
 }

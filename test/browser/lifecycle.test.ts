@@ -10,7 +10,7 @@ import { TestServer } from '../fixtures/server.ts';
 import { Reports, inlineHandler, manager, noLiveWorkers, scripted, scriptedWorker } from '../fixtures/harness.ts';
 import type { Cookie, Script } from '../../workers/fixtures/script.ts';
 import {
-  SyncError, SyncManager, type HandlerRegistration, type HandlerStateEvent, type SessionEvent, type SyncManagerOptions,
+  LIFE_LOCK_DELAY, SyncError, SyncManager, type HandlerRegistration, type HandlerStateEvent, type SessionEvent, type SyncManagerOptions,
 } from '../../src/index.ts';
 
 let reports: Reports | undefined;
@@ -255,15 +255,18 @@ test('a worker factory that throws gives outcome crashed with E_FAIL and its cau
   await noLiveWorkers();
 });
 
-test('a worker that calls self.close() is detected through its Web Lock and finishes crashed instead of hanging', async () => {
+test('a worker that calls self.close() once it holds its Web Lock is detected through the lock at once, not at a time limit', async () => {
   reports = new Reports();
-  m = manager({ handlers: [scripted('h1'), scripted('ok')] });
-  const session = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'progress', item: 'a', update: { status: 'updating' } }, { op: 'close-self' }] } }) });
+  // timeouts.ready (8 s) bounds a death before the lock is held; LIFE_LOCK_DELAY later the lock tells at once.
+  m = manager({ handlers: [{ ...scripted('h1'), timeouts: { ready: 8000 } }, scripted('ok')] });
+  const session = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'progress', item: 'a', update: { status: 'updating' } }, { op: 'wait', ms: LIFE_LOCK_DELAY + 300 }, { op: 'close-self' }] } }) });
+  const t0 = performance.now();
   const result = await session.done;
+  expect(performance.now() - t0).toBeLessThan(4000);
   const h1 = result.handlers[0]!;
   expect([h1.outcome, h1.endedIn]).toEqual(['crashed', 'synchronizing']);
   expect(SyncError.is(h1.error, 'E_FAIL')).toBe(true);
-  expect(h1.error!.message).toContain("'h1'");
+  expect(h1.error!.message).toMatch(/'h1': its worker ended unexpectedly/);
   expect(h1.items.map((i) => i.status)).toEqual(['failed']);
   expect(result.handlers[1]!.outcome).toBe('succeeded');
   await noLiveWorkers();

@@ -6,7 +6,7 @@
  * session as interrupted, with its unfinished items `stopped`.
  */
 import { afterEach, expect, test } from 'vitest';
-import { Reports, liveWorkers, scripted } from '../fixtures/harness.ts';
+import { Reports, liveWorkers, liveWorkersReach, scripted } from '../fixtures/harness.ts';
 import type { StatePage } from '../fixtures/state-page.ts';
 import type { Cookie, Script } from '../../workers/fixtures/script.ts';
 import { SyncManager, type StateChangeEvent } from '../../src/index.ts';
@@ -117,7 +117,7 @@ test('a session interrupted by killing its page (and worker) is reported as inte
   });
   await reports.waitStep('h1', 1);
   await m1.flush(); // what the page had written by then (a write is due within STATE_FLUSH_INTERVAL anyway)
-  expect(await liveWorkers()).toBe(1);
+  await liveWorkersReach(1);
   first.frame.remove(); // the tab closes mid-session
   const end = Date.now() + 3000;
   while ((await liveWorkers()) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
