@@ -186,9 +186,9 @@ export class HandlerSlot {
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#worker?.terminate();
     this.#coordinatorPort?.close();
     this.#coordinatorPort = null;
+    this.#worker?.terminate();
   }
 
   result(): HandlerResult {
