@@ -291,6 +291,17 @@ test('a worker that ends itself before it holds its Web Lock is reported crashed
   await noLiveWorkers();
 });
 
+test('a worker whose Web Locks refuse its life lock says so and is not taken for dead when timeouts.ready passes', async () => {
+  // The worker's LockManager refuses (as in an opaque origin); the handler outlives timeouts.ready.
+  const refused = inlineHandler('refused', `
+    LockManager.prototype.request = () => Promise.reject(new DOMException('refused by the test', 'SecurityError'));
+    defineHandler({ items: () => [{ id: 'a', name: 'A' }], synchronize: () => new Promise((r) => setTimeout(r, 900)) });
+  `);
+  m = manager({ handlers: [{ ...refused, timeouts: { ready: 400 } }] });
+  const result = await m.synchronize().done;
+  expect(result.handlers.map((h) => [h.outcome, h.error?.message ?? null])).toEqual([['succeeded', null]]);
+});
+
 test('a handler whose initialize() throws is not asked for its items, and fails in initializing', async () => {
   reports = new Reports();
   const thrower = inlineHandler('thrower', `
