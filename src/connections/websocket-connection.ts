@@ -16,7 +16,7 @@ import { DEFAULT_CONNECT_TIMEOUT, evaluate, type WebSocketEndpoint } from './end
 import { resolveSocketOptions, type ResolvedSocketOptions, type SendBufferOptions } from './websocket-options.ts';
 import { backoffDelay, nextAttempt } from './backoff.ts';
 import { SocketChannel, frameSize } from './socket-channel.ts';
-import { TickScheduler } from '../internal/frame-batcher.ts';
+import { TickScheduler } from '../internal/tick-scheduler.ts';
 import { checkOnline, describeUrl, linkSignals } from './connect-helpers.ts';
 
 /** What a WebSocket connection tells its pool. */

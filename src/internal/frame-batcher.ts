@@ -4,7 +4,8 @@
  * follows the previous one within {@link BURST_GAP_MS} (frames dispatched in
  * one task, a loop of sends) waits for the next task tick, or until a batch
  * is full. Idle traffic costs one postMessage per frame and nothing more (no
- * tick is scheduled for it); bursts of small frames cost one message per batch.
+ * tick is scheduled for it); bursts of small frames cost one message per batch;
+ * large binary frames ({@link UNBATCHED_BYTES}) always go at once.
  */
 import type { Frame } from '../protocol/api.ts';
 
@@ -20,9 +21,21 @@ export const MAX_BATCH_BYTES = 1 << 20;
  * is not cross-origin isolated, so frames of one task still read as a burst there.
  */
 export const BURST_GAP_MS = 0.1;
+/**
+ * A binary frame of at least this many bytes is never batched: a postMessage
+ * costs the same microseconds whatever it carries, which is noise next to
+ * moving 8 KiB, while waiting for the tick held large frames back (server →
+ * worker 0.79× of a socket in the worker with them batched; bench/ case 2).
+ */
+export const UNBATCHED_BYTES = 8 * 1024;
+
+/** Where batches go: a MessagePort, or anything posting the same way. */
+export interface FramePort {
+  postMessage(message: Frame | Frame[], transfer: ArrayBuffer[]): void;
+}
 
 export class FrameBatcher {
-  readonly #port: MessagePort;
+  readonly #port: FramePort;
   readonly #schedule: (fn: () => void) => void;
   #queue: Frame[] = [];
   #transfer: ArrayBuffer[] = [];
@@ -31,7 +44,7 @@ export class FrameBatcher {
   #scheduled = false;
 
   /** `schedule` runs a function at the next task tick (not a microtask: a loop that awaits each send must still batch). */
-  constructor(port: MessagePort, schedule: (fn: () => void) => void) {
+  constructor(port: FramePort, schedule: (fn: () => void) => void) {
     this.#port = port;
     this.#schedule = schedule;
   }
@@ -41,6 +54,12 @@ export class FrameBatcher {
     const now = performance.now();
     const burst = now - this.#last <= BURST_GAP_MS;
     this.#last = now;
+    if (typeof frame !== 'string' && frame.byteLength >= UNBATCHED_BYTES) {
+      // Large frames gain nothing from sharing a message and would wait for the tick: what is queued goes first, then the frame.
+      this.flush();
+      this.#port.postMessage(frame, [frame]);
+      return;
+    }
     if (!burst && this.#queue.length === 0) {
       this.#port.postMessage(frame, typeof frame === 'string' ? [] : [frame]);
       return;
@@ -74,35 +93,4 @@ export class FrameBatcher {
     this.#scheduled = false;
     this.flush();
   };
-}
-
-/**
- * Runs callbacks at the next task tick through a MessageChannel (no timer
- * clamping). `close()` releases the channel.
- */
-export class TickScheduler {
-  #channel: MessageChannel | null = null;
-  #pending: (() => void)[] = [];
-
-  readonly schedule = (fn: () => void): void => {
-    if (!this.#channel) {
-      this.#channel = new MessageChannel();
-      this.#channel.port1.onmessage = this.#run;
-    }
-    this.#pending.push(fn);
-    if (this.#pending.length === 1) this.#channel.port2.postMessage(null);
-  };
-
-  readonly #run = (): void => {
-    const fns = this.#pending;
-    this.#pending = [];
-    for (const fn of fns) fn();
-  };
-
-  close(): void {
-    this.#pending = [];
-    this.#channel?.port1.close();
-    this.#channel?.port2.close();
-    this.#channel = null;
-  }
 }

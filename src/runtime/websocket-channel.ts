@@ -11,7 +11,8 @@
 import { SyncError } from '../protocol/errors.ts';
 import { isFrame, type ChannelGrant, type Frame, type SocketDown } from '../protocol/api.ts';
 import type { ChannelReadyState, ConnectionState } from '../protocol/types.ts';
-import { FrameBatcher, TickScheduler } from '../internal/frame-batcher.ts';
+import { FrameBatcher } from '../internal/frame-batcher.ts';
+import { TickScheduler } from '../internal/tick-scheduler.ts';
 import { typedEventTarget } from '../internal/typed-event-target.ts';
 
 /** `statechange`: the connection is `reconnecting`, `open` again, `failed` or `closed`. */
