@@ -4,8 +4,10 @@
  * follows the previous one within {@link BURST_GAP_MS} (frames dispatched in
  * one task, a loop of sends) waits for the next task tick, or until a batch
  * is full. Idle traffic costs one postMessage per frame and nothing more (no
- * tick is scheduled for it); bursts of small frames cost one message per batch;
- * large binary frames ({@link UNBATCHED_BYTES}) always go at once.
+ * tick is scheduled for it); bursts of frames cost one message per batch.
+ * (Sending frames of 8 KiB and more at once instead was measured: 64 KiB
+ * frames server → worker 0.77–0.79× of a socket in the worker against
+ * 0.82–0.94× batched; bench/ case 2.)
  */
 import type { Frame } from '../protocol/api.ts';
 
@@ -21,13 +23,6 @@ export const MAX_BATCH_BYTES = 1 << 20;
  * is not cross-origin isolated, so frames of one task still read as a burst there.
  */
 export const BURST_GAP_MS = 0.1;
-/**
- * A binary frame of at least this many bytes is never batched: a postMessage
- * costs the same microseconds whatever it carries, which is noise next to
- * moving 8 KiB, while waiting for the tick held large frames back (server →
- * worker 0.79× of a socket in the worker with them batched; bench/ case 2).
- */
-export const UNBATCHED_BYTES = 8 * 1024;
 
 /** Where batches go: a MessagePort, or anything posting the same way. */
 export interface FramePort {
@@ -54,12 +49,6 @@ export class FrameBatcher {
     const now = performance.now();
     const burst = now - this.#last <= BURST_GAP_MS;
     this.#last = now;
-    if (typeof frame !== 'string' && frame.byteLength >= UNBATCHED_BYTES) {
-      // Large frames gain nothing from sharing a message and would wait for the tick: what is queued goes first, then the frame.
-      this.flush();
-      this.#port.postMessage(frame, [frame]);
-      return;
-    }
     if (!burst && this.#queue.length === 0) {
       this.#port.postMessage(frame, typeof frame === 'string' ? [] : [frame]);
       return;

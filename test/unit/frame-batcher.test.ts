@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { BURST_GAP_MS, FrameBatcher, MAX_BATCH_FRAMES, UNBATCHED_BYTES, type FramePort } from '../../src/internal/frame-batcher.ts';
+import { BURST_GAP_MS, FrameBatcher, MAX_BATCH_BYTES, MAX_BATCH_FRAMES, type FramePort } from '../../src/internal/frame-batcher.ts';
 import type { Frame } from '../../src/protocol/api.ts';
 
 /** A port that records what is posted (a frame or an array of frames) and what is transferred. */
@@ -39,18 +39,17 @@ test('a burst of small frames: the first goes at once, the rest in one message a
   expect(posted[1]!.transfer).toEqual([small]);
 });
 
-test(`a binary frame of ${UNBATCHED_BYTES} bytes or more is never held for the tick: what is queued goes first, then the frame alone`, () => {
+test('large binary frames in a burst are batched too, up to MAX_BATCH_BYTES, and keep their order', () => {
   const { posted, batcher, tick } = recorder();
-  const big1 = new ArrayBuffer(UNBATCHED_BYTES);
-  const big2 = new ArrayBuffer(64 * 1024);
+  const size = 64 * 1024;
+  const perBatch = MAX_BATCH_BYTES / size;
+  const frames = Array.from({ length: perBatch + 4 }, () => new ArrayBuffer(size));
   batcher.push('a');
-  batcher.push('b'); // queued: part of a burst
-  batcher.push(big1);
-  batcher.push(big2);
-  expect(posted.map((p) => p.message)).toEqual(['a', 'b', big1, big2]);
-  expect(posted.slice(2).map((p) => p.transfer)).toEqual([[big1], [big2]]);
+  for (const f of frames) batcher.push(f);
   tick();
-  expect(posted).toHaveLength(4);
+  // 'a' alone, then MAX_BATCH_BYTES of frames in one message, then the last 4 at the tick.
+  expect(posted.map((p) => (Array.isArray(p.message) ? p.message.length : 1))).toEqual([1, perBatch, 4]);
+  expect(posted.flatMap((p) => p.transfer)).toEqual(frames);
 });
 
 test(`a batch is posted as soon as it holds ${MAX_BATCH_FRAMES} frames`, () => {
