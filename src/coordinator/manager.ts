@@ -75,7 +75,8 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
     // The workers start while the state loads and the journal is written (a worker takes far
     // longer to start); the stored choices are needed only for the selection, which waits for both.
     const begun = this.#state.beginSession(session.id, session.trigger);
-    begun.catch(() => {});
+    // Its failure also fails each handler when it reaches the selection; reported here once.
+    begun.catch(reportError);
     try {
       const state = this.#state;
       await session.run({

@@ -16,7 +16,7 @@ export interface HostedWorker {
   readonly prepares: boolean;
   /** Resolves (never rejects) with the reason when the worker crashes or disappears. */
   readonly died: Promise<SyncError>;
-  /** Releases the proxy, stops watching and terminates the worker; idempotent. */
+  /** Closes the Comlink port, stops watching and terminates the worker; idempotent. */
   terminate(): void;
 }
 

@@ -20,8 +20,9 @@ export const LIFE_LOCK_DELAY = 100;
 
 /**
  * The first message a handler worker posts on its global scope, as soon as
- * `defineHandler()` runs. The worker asks for its life lock at the same time
- * and posts a {@link LockedMessage} once it holds it (or was refused).
+ * `defineHandler()` runs. The worker asks for its life lock
+ * {@link LIFE_LOCK_DELAY} later and posts a {@link LockedMessage} once it
+ * holds it (or was refused).
  */
 export interface ReadyMessage<P> {
   type: 'syncmgr:ready';
