@@ -24,7 +24,7 @@ import { launchChromium, type Browser, type CdpPage } from './cdp.ts';
 import { OutsideLoad, countThreads, processTree, rendererPids, threadCpuMs } from './proc.ts';
 import { max, median, spread, summarize } from './stats.ts';
 import type { Command, FetchResult, FetchVia, SocketVia } from './shared/protocol.ts';
-import { LIFE_LOCK_DELAY } from '../src/protocol/api.ts';
+import { LIFE_LOCK_DELAY } from '../src/protocol/locks.ts';
 
 const MiB = 1024 * 1024;
 const CONFIG_FILE = fileURLToPath(new URL('./vite.config.ts', import.meta.url));

@@ -7,8 +7,7 @@ export type { Channel, ChannelOf, HandlerContext } from './runtime/context.ts';
 export { ChannelCloseEvent, ChannelStateEvent, WebSocketChannel, type WebSocketChannelEventMap } from './runtime/websocket-channel.ts';
 export { FetchChannel, type FetchInit, type ResponseBodyMode } from './runtime/fetch-channel.ts';
 export type { HandlerStore } from './runtime/handler-store.ts';
-export { SyncError, type SyncErrorCode } from './protocol/errors.ts';
-export { LIFE_LOCK_DELAY } from './protocol/api.ts';
+export { SyncError, type SyncErrorCode } from './protocol/sync-error.ts';
 export { MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from './protocol/types.ts';
 export type {
   ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,

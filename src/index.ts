@@ -8,37 +8,34 @@ export {
   DEFAULT_TIMEOUTS, MAX_HANDLER_NAME_LENGTH,
   type HandlerRegistration, type StorageOption, type SyncManagerOptions, type Timeouts, type WorkerLike,
 } from './coordinator/options.ts';
-export {
-  ConnectionEvent, HandlerStateEvent, ItemEvent, LogEvent, SessionEvent, StateChangeEvent, StorageFallbackEvent, type SyncManagerEventMap,
-} from './coordinator/events.ts';
-export { MAX_LOG_ENTRIES, type LogEntry } from './coordinator/log-book.ts';
+export { HandlerStateEvent, ItemEvent, SessionEvent, type SyncManagerEventMap } from './coordinator/events.ts';
+export { LogEvent, StateChangeEvent, StorageFallbackEvent } from './state/events.ts';
+export { ConnectionEvent } from './connections/connection-event.ts';
+export type { HandlerPhase } from './coordinator/handler-phase.ts';
+export type { ConnectionRecord, HandlerResult, ItemSnapshot, SessionResult } from './coordinator/result.ts';
+export { MAX_LOG_ENTRIES, type LogEntry } from './state/log-book.ts';
 export {
   MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION,
-  type HandlerSummary, type SessionSummary, type SessionSummaryOutcome, type StoredError,
-} from './coordinator/state-records.ts';
-export type { StorageKind } from './coordinator/manager-state.ts';
+  type HandlerOutcome, type HandlerSummary, type SessionOutcome, type SessionSummary, type SessionSummaryOutcome, type StoredError,
+} from './state/records.ts';
+export type { StorageKind } from './state/backing-store.ts';
 export type { StateChanges, StateStore } from './storage/state-store.ts';
 export { IndexedDbStateStore, stateDatabaseName } from './storage/indexeddb-state-store.ts';
 export { MemoryStateStore } from './storage/memory-state-store.ts';
 export { STATE_FLUSH_INTERVAL } from './storage/write-batcher.ts';
-export { LIFE_LOCK_DELAY } from './protocol/api.ts';
-export type { ConnectionRecord, HandlerResult, ItemSnapshot, SessionOutcome, SessionResult } from './coordinator/result.ts';
-export type { SlotOutcome, SlotPhase } from './coordinator/slot-phase.ts';
-export {
-  DEFAULT_CONNECT_TIMEOUT,
-  type Dynamic, type EndpointConfig, type FetchEndpoint, type WebSocketEndpoint,
-} from './connections/endpoint-config.ts';
+export { LIFE_LOCK_DELAY } from './protocol/locks.ts';
+export { DEFAULT_CONNECT_TIMEOUT, type Dynamic } from './connections/endpoint-common.ts';
+export type { EndpointConfig, FetchEndpoint, WebSocketEndpoint } from './connections/endpoint-config.ts';
 export {
   DEFAULT_HEARTBEAT, DEFAULT_RECONNECT, DEFAULT_SEND_BUFFER,
   type FrameRoute, type HeartbeatOptions, type ReconnectOptions, type SendBufferOptions,
 } from './connections/websocket-options.ts';
-export { HEARTBEAT_CLOSE_CODE, SEND_LOW_WATER } from './connections/websocket-connection.ts';
+export { HEARTBEAT_CLOSE_CODE } from './connections/websocket-connection.ts';
 export {
   DEFAULT_FETCH_RETRY, FINAL_SERVER_ERRORS, IDEMPOTENT_METHODS, type FetchRetryOptions,
 } from './connections/retry-policy.ts';
-export { DEFAULT_WHOLE_BODY_LIMIT, STREAM_WINDOW_BYTES, type ResponseBodyMode } from './connections/fetch-options.ts';
-export { BURST_GAP_MS, MAX_BATCH_BYTES, MAX_BATCH_FRAMES } from './internal/frame-batcher.ts';
-export { SyncError, type SyncErrorCode } from './protocol/errors.ts';
+export { DEFAULT_WHOLE_BODY_LIMIT, STREAM_WINDOW_BYTES } from './connections/fetch-options.ts';
+export { SyncError, type SyncErrorCode } from './protocol/sync-error.ts';
 export { MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from './protocol/types.ts';
 export type {
   ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,

@@ -1,5 +1,5 @@
 /** Small helpers shared by the connection kinds. */
-import { SyncError } from '../protocol/errors.ts';
+import { SyncError } from '../protocol/sync-error.ts';
 
 /** Rejects at once with `E_OFFLINE` when the browser knows it is offline. */
 export function checkOnline(name: string): void {

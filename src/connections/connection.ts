@@ -2,22 +2,21 @@
  * The contract every kind of connection keeps towards the pool: hand out
  * channels, close once. Policy (naming, sharing, when to close) is the pool's.
  */
+import type { ChannelGrant } from '../protocol/worker-api.ts';
 import type { ConnectionKind, ConnectionState } from '../protocol/types.ts';
-import type { SendBufferOptions } from './websocket-options.ts';
+import type { ConnectionRecord } from './connection-record.ts';
+
+
+/** What a connection reports when it closes. */
+export type ConnectionCloseInfo = Pick<ConnectionRecord, 'closeCode' | 'abortedRequests'> & Partial<Pick<ConnectionRecord, 'unsentFrames'>>;
 
 export interface Connection {
   readonly name: string;
   readonly kind: ConnectionKind;
-  /** The subprotocol the server chose (WebSocket), else `''`. */
-  readonly protocol: string;
   /** `false` once it closed, by the manager or by the other side. */
   readonly alive: boolean;
-  /** Its state, for connections that can be in other states than open or closed. */
-  readonly state?: ConnectionState;
-  /** WebSocket: what a handler may send ahead of the network. */
-  readonly sendBuffer?: SendBufferOptions;
-  /** A new channel for one handler; the returned port is to be transferred to its worker. */
-  attach(handlerId: string): MessagePort;
+  /** A new channel for one handler: the grant, whose port is to be transferred to its worker. */
+  attach(handlerId: string): ChannelGrant<MessagePort>;
   /** The handler finished: stop delivering to its channels (what it sent still goes out). */
   detachHandler?(handlerId: string): void;
   /**
@@ -27,9 +26,12 @@ export interface Connection {
   close(timeout: number): Promise<ConnectionCloseInfo>;
 }
 
-export interface ConnectionCloseInfo {
-  closeCode: number | null;
-  abortedRequests: number;
-  /** WebSocket: frames handlers sent that never reached the socket (it was reconnecting when the session ended). */
-  unsentFrames?: number;
+/** What a connection tells its pool while it is open. */
+export interface ConnectionObserver {
+  /** Its state changed (a WebSocket reconnecting, open again, failed or closed). */
+  state(state: ConnectionState): void;
+  /** It ended for good without the pool closing it (reconnect off or given up). */
+  ended(code: number): void;
+  /** Something went wrong that did not end it (a `route` that threw). */
+  error(error: Error): void;
 }

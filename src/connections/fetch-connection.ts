@@ -3,53 +3,40 @@
  * channel; the manager resolves the path inside the endpoint, adds the
  * endpoint's headers (evaluated per attempt; they never enter the worker),
  * makes the request, retries it by the endpoint's policy (retry-policy.ts),
- * re-authorises once on 401 (`onUnauthorized`), and sends the response back.
- *
- * Response bodies (whole or streamed: see fetch-options.ts): whole, as one
- * transferred ArrayBuffer; or streamed, as ArrayBuffer chunks posted on the
- * channel's port, each transferred (never copied), at most
- * {@link STREAM_WINDOW_BYTES} ahead of what the handler has read. The main
- * thread reads the next chunk only when that credit allows, so a slow handler
- * slows the network instead of filling the main thread's memory, and
- * `arrayBuffer()` is never called on a streamed response.
- *
- * Why not transfer the ReadableStream itself, where the engine can (Chromium,
- * Firefox; WebKit cannot)? It works, and is kept (`setStreamTransport
- * ('transfer')`, guarded by the feature test), but measured in Chromium it is
- * the worse transport: a transferred stream structured-clones every chunk
- * (the streams spec transfers the stream, not its chunks), so the main thread
- * copies the whole body and keeps the originals as garbage until a GC (+20 MiB
- * of ArrayBuffer memory in the main isolate for a 20 MiB download, +0 with the
- * pump), and it was slower (20 MiB: ~65 ms against ~51 ms to the last byte).
- * See test/browser/fetch-stream.test.ts and the README.
+ * re-authorises once on 401 (`onUnauthorized`), and sends the response back,
+ * its body whole or streamed (response-body.ts).
  *
  * Every request still running when the connection closes, body included, is
  * aborted; so are the requests of a handler that detaches.
  */
-import { SyncError, toWire } from '../protocol/errors.ts';
-import type { FetchRequestMessage, FetchUp } from '../protocol/api.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { toWire } from '../protocol/wire.ts';
+import type { ChannelGrant } from '../protocol/worker-api.ts';
+import { NULL_BODY_STATUSES, RESPONSE_BODY_MODES, type FetchDown, type FetchRequestMessage, type FetchResponseMessage, type FetchUp } from '../protocol/fetch-messages.ts';
+import { isOneOf } from '../protocol/types.ts';
 import type { Connection, ConnectionCloseInfo } from './connection.ts';
-import { DEFAULT_CONNECT_TIMEOUT, checkHeaders, evaluate, type FetchEndpoint } from './endpoint-config.ts';
-import { RESPONSE_BODY_MODES, STREAM_WINDOW_BYTES, resolveFetchOptions, type ResolvedFetchOptions } from './fetch-options.ts';
+import { checkHeaders, evaluate } from './endpoint-common.ts';
+import type { ResolvedFetchEndpoint } from './fetch-options.ts';
 import { asBaseUrl, resolveInside } from './path.ts';
 import { checkOnline, describeUrl, linkSignals } from './connect-helpers.ts';
-import { fetchBodyStats, planBody, pumpBody, streamTransport, transferBody, type Down, type Head, type Running } from './response-body.ts';
+import { BodySender, planBody, type Reply } from './response-body.ts';
 import { pause, untilAborted } from '../internal/abortable.ts';
 import { nextRetry, type AttemptOutcome } from './retry-policy.ts';
 
-// Statuses whose Response must have a null body.
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-
+/** One request of a handler, from its message until its response (and a streamed body) has ended. */
+interface Running {
+  readonly controller: AbortController;
+  /** A streamed body being sent; it takes the handler's credit. */
+  body: BodySender | null;
+}
 
 export class FetchConnection implements Connection {
   readonly name: string;
   readonly kind = 'fetch';
-  readonly protocol = '';
   readonly #base: URL;
-  readonly #config: FetchEndpoint;
-  readonly #options: ResolvedFetchOptions;
+  readonly #endpoint: ResolvedFetchEndpoint;
   readonly #ports = new Set<MessagePort>();
   readonly #inFlight = new Set<AbortController>();
   readonly #byRequest = new WeakMap<MessagePort, Map<number, Running>>();
@@ -57,27 +44,27 @@ export class FetchConnection implements Connection {
   #reauthorizing: Promise<void> | null = null;
   #closed: ConnectionCloseInfo | null = null;
 
-  private constructor(name: string, base: URL, config: FetchEndpoint) {
-    this.name = name;
+  private constructor(endpoint: ResolvedFetchEndpoint, base: URL) {
+    this.name = endpoint.name;
     this.#base = base;
-    this.#config = config;
-    this.#options = resolveFetchOptions(`endpoint '${name}'`, config as unknown as Record<string, unknown>);
+    this.#endpoint = endpoint;
   }
 
   /**
    * Establishes the endpoint: with a `probe`, a GET of it must answer 2xx;
    * without one, the browser must be online. Offline rejects at once with `E_OFFLINE`.
    */
-  static async open(name: string, config: FetchEndpoint, signal: AbortSignal): Promise<FetchConnection> {
+  static async open(endpoint: ResolvedFetchEndpoint, signal: AbortSignal): Promise<FetchConnection> {
+    const { name } = endpoint;
     checkOnline(name);
     let base: URL;
     try {
-      base = asBaseUrl(await evaluate(config.url), globalThis.location?.href);
+      base = asBaseUrl(await evaluate(endpoint.url), globalThis.location?.href);
     } catch (cause) {
       throw new SyncError('E_FAIL', `Endpoint '${name}': computing its url failed: ${(cause as Error)?.message ?? cause}.`, { cause });
     }
-    const connection = new FetchConnection(name, base, config);
-    if (config.probe !== undefined) await connection.#probe(config.probe, signal);
+    const connection = new FetchConnection(endpoint, base);
+    if (endpoint.probe !== null) await connection.#probe(endpoint.probe, signal);
     return connection;
   }
 
@@ -85,11 +72,11 @@ export class FetchConnection implements Connection {
     return this.#closed === null;
   }
 
-  attach(): MessagePort {
+  attach(): ChannelGrant<MessagePort, 'fetch'> {
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (event: MessageEvent) => this.#fromWorker(port1, event.data as FetchUp);
     this.#ports.add(port1);
-    return port2;
+    return { kind: 'fetch', name: this.name, port: port2 };
   }
 
   async close(): Promise<ConnectionCloseInfo> {
@@ -100,7 +87,7 @@ export class FetchConnection implements Connection {
     for (const controller of this.#inFlight) controller.abort(reason);
     this.#inFlight.clear();
     for (const port of this.#ports) {
-      port.postMessage({ type: 'closed', reason: toWire(reason) } satisfies Down);
+      port.postMessage({ type: 'closed', reason: toWire(reason) } satisfies FetchDown);
       port.close();
     }
     this.#ports.clear();
@@ -109,7 +96,7 @@ export class FetchConnection implements Connection {
 
   async #probe(probe: string, signal: AbortSignal): Promise<void> {
     const url = resolveInside(this.#base, probe, this.name);
-    const { signal: limit, dispose } = linkSignals(signal, this.#config.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, `Endpoint '${this.name}': the probe ${describeUrl(url)}`);
+    const { signal: limit, dispose } = linkSignals(signal, this.#endpoint.connectTimeout, `Endpoint '${this.name}': the probe ${describeUrl(url)}`);
     try {
       const response = await fetch(url, { headers: await this.#headers([]), signal: limit, cache: 'no-store' });
       await response.body?.cancel();
@@ -128,8 +115,8 @@ export class FetchConnection implements Connection {
   /** The worker's headers plus the endpoint's, evaluated now (so every attempt carries fresh credentials). */
   async #headers(fromWorker: [string, string][]): Promise<Headers> {
     const headers = new Headers(fromWorker);
-    if (this.#config.headers !== undefined) {
-      const extra = await evaluate(this.#config.headers);
+    if (this.#endpoint.headers !== null) {
+      const extra = await evaluate(this.#endpoint.headers);
       checkHeaders(`endpoint '${this.name}'`, extra);
       for (const [k, v] of Object.entries(extra)) headers.set(k, v);
     }
@@ -141,7 +128,7 @@ export class FetchConnection implements Connection {
     if (message.type === 'request') void this.#request(port, message);
     else if (message.type === 'abort') this.#abortRequest(port, message.id, 'the handler aborted the request');
     else if (message.type === 'credit') {
-      if (typeof message.bytes === 'number' && message.bytes > 0) this.#byRequest.get(port)?.get(message.id)?.credit?.(message.bytes);
+      if (typeof message.bytes === 'number' && message.bytes > 0) this.#byRequest.get(port)?.get(message.id)?.body?.credit(message.bytes);
     } else if (message.type === 'detach') {
       this.#ports.delete(port);
       port.close();
@@ -153,9 +140,10 @@ export class FetchConnection implements Connection {
     this.#byRequest.get(port)?.get(id)?.controller.abort(new SyncError('E_ABORT', `Endpoint '${this.name}': ${why}.`));
   }
 
+  /** One request, from its message until its response (and a streamed body) has ended. Never rejects. */
   async #request(port: MessagePort, message: FetchRequestMessage): Promise<void> {
     const { id } = message;
-    const reply = (down: Down, transfer: Transferable[] = []) => {
+    const reply: Reply = (down, transfer = []) => {
       if (this.#ports.has(port)) port.postMessage(down, transfer);
     };
     let requests = this.#byRequest.get(port);
@@ -169,43 +157,42 @@ export class FetchConnection implements Connection {
       return;
     }
     const controller = new AbortController();
-    const running: Running = { controller };
+    const running: Running = { controller, body: null };
     requests.set(id, running);
     this.#inFlight.add(controller);
-    const finish = () => {
-      requests.delete(id);
-      this.#inFlight.delete(controller);
-    };
-    let streaming = false;
     let what = `request ${JSON.stringify(message.path)}`;
     try {
-      if (this.#closed) throw new SyncError('E_ABORT', `Endpoint '${this.name}': the sync session ended, so the request was not sent.`);
-      const url = resolveInside(this.#base, message.path, this.name);
-      what = `${message.method} ${describeUrl(url)}`;
-      const response = await this.#attempts(url, message, controller.signal, what);
-      const head: Head = { type: 'response', id, status: response.status, statusText: response.statusText, headers: [...response.headers] };
-      if (NULL_BODY.has(response.status) || message.method === 'HEAD' || response.body === null) {
-        await response.body?.cancel().catch(() => {});
-        reply({ ...head, body: null });
+      let body: { sender: BodySender; reader: ReadableStreamDefaultReader<Uint8Array>; prefix: Uint8Array[] } | null = null;
+      try {
+        if (this.#closed) throw new SyncError('E_ABORT', `Endpoint '${this.name}': the sync session ended, so the request was not sent.`);
+        const url = resolveInside(this.#base, message.path, this.name);
+        what = `${message.method} ${describeUrl(url)}`;
+        const response = await this.#attempts(url, message, controller.signal, what);
+        const head: Omit<FetchResponseMessage, 'body'> = { type: 'response', id, status: response.status, statusText: response.statusText, headers: [...response.headers] };
+        if (NULL_BODY_STATUSES.has(response.status) || message.method === 'HEAD' || response.body === null) {
+          await response.body?.cancel().catch(() => {});
+          reply({ ...head, body: null });
+          return;
+        }
+        const plan = await planBody(response, message.responseBody, this.#endpoint.wholeBodyLimit);
+        if (plan.whole) {
+          reply({ ...head, body: plan.whole }, [plan.whole]);
+          return;
+        }
+        body = { sender: new BodySender(this.name, id, reply, controller.signal), reader: plan.reader, prefix: plan.prefix };
+        running.body = body.sender;
+        reply({ ...head, body: 'streamed' });
+      } catch (cause) {
+        let error: unknown = cause;
+        if (controller.signal.aborted) error = controller.signal.reason;
+        else if (!SyncError.is(cause)) error = new SyncError('E_FAIL', `Endpoint '${this.name}': ${what} failed: ${(cause as Error)?.message ?? cause}.`, { cause });
+        reply({ type: 'error', id, error: toWire(error) });
         return;
       }
-      const plan = await planBody(response, message.responseBody, this.#options.wholeBodyLimit);
-      if (plan.whole) {
-        fetchBodyStats.whole += 1;
-        reply({ ...head, body: plan.whole }, [plan.whole]);
-        return;
-      }
-      streaming = true;
-      fetchBodyStats.streamed += 1;
-      if (streamTransport() === 'transfer') transferBody(this.name, reply, head, plan.reader, plan.prefix, running, finish);
-      else void pumpBody(this.name, reply, head, plan.reader, plan.prefix, running, finish);
-    } catch (cause) {
-      let error: unknown = cause;
-      if (controller.signal.aborted) error = controller.signal.reason;
-      else if (!SyncError.is(cause)) error = new SyncError('E_FAIL', `Endpoint '${this.name}': ${what} failed: ${(cause as Error)?.message ?? cause}.`, { cause });
-      reply({ type: 'error', id, error: toWire(error) });
+      await body.sender.send(body.reader, body.prefix);
     } finally {
-      if (!streaming) finish();
+      requests.delete(id);
+      this.#inFlight.delete(controller);
     }
   }
 
@@ -237,7 +224,7 @@ export class FetchConnection implements Connection {
         if (globalThis.navigator?.onLine === false) {
           throw new SyncError('E_OFFLINE', `Endpoint '${this.name}': ${what} failed: the browser is offline; try again when the network is back.`, { cause });
         }
-        const decision = nextRetry({ kind: 'network-error' }, context, this.#options.retry);
+        const decision = nextRetry({ kind: 'network-error' }, context, this.#endpoint.retry);
         if (!decision.retry) {
           const tries = attempt > 1 ? ` (${attempt} attempts)` : '';
           throw new SyncError('E_FAIL', `Endpoint '${this.name}': ${what} failed${tries}: ${(cause as Error)?.message ?? cause}.`, { cause });
@@ -245,7 +232,7 @@ export class FetchConnection implements Connection {
         await pause(decision.delay, signal);
         continue;
       }
-      if (response.status === 401 && this.#options.onUnauthorized && !reauthorized) {
+      if (response.status === 401 && this.#endpoint.onUnauthorized && !reauthorized) {
         reauthorized = true;
         await discard(response);
         await this.#reauthorize(signal);
@@ -253,7 +240,7 @@ export class FetchConnection implements Connection {
         continue;
       }
       const outcome: AttemptOutcome = { kind: 'response', status: response.status, retryAfter: response.headers.get('retry-after') };
-      const decision = nextRetry(outcome, context, this.#options.retry);
+      const decision = nextRetry(outcome, context, this.#endpoint.retry);
       if (!decision.retry) return response;
       await discard(response);
       await pause(decision.delay, signal);
@@ -264,7 +251,7 @@ export class FetchConnection implements Connection {
   async #reauthorize(signal: AbortSignal): Promise<void> {
     let run = this.#reauthorizing;
     if (!run) {
-      const hook = this.#options.onUnauthorized!;
+      const hook = this.#endpoint.onUnauthorized!;
       run = Promise.resolve()
         .then(() => hook())
         .then(() => {}, (cause: unknown) => {
@@ -278,7 +265,6 @@ export class FetchConnection implements Connection {
     }
     await untilAborted(run, signal);
   }
-
 }
 
 function checkRequest(m: FetchRequestMessage, name: string): void {
@@ -287,7 +273,7 @@ function checkRequest(m: FetchRequestMessage, name: string): void {
   if (typeof m.method !== 'string' || !TOKEN.test(m.method)) throw bad(`method ${JSON.stringify(m.method)}`);
   if (!Array.isArray(m.headers) || !m.headers.every((h) => Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string')) throw bad('headers must be [name, value] pairs');
   if (m.body !== null && !(m.body instanceof ArrayBuffer)) throw bad('body must be an ArrayBuffer or null');
-  if (!RESPONSE_BODY_MODES.includes(m.responseBody)) throw bad(`responseBody ${JSON.stringify(m.responseBody)}`);
+  if (!isOneOf(RESPONSE_BODY_MODES, m.responseBody)) throw bad(`responseBody ${JSON.stringify(m.responseBody)}`);
   if (m.idempotent !== null && typeof m.idempotent !== 'boolean') throw bad('idempotent must be a boolean or null');
 }
 

@@ -1,19 +1,15 @@
 /**
- * The fetch endpoint's options beyond url, headers and probe: how response
- * bodies cross to the worker, retries, and the 401 hook; their defaults (named
+ * The fetch endpoint: its options (url, headers, probe, how response bodies
+ * cross to the worker, retries, the 401 hook), their defaults (named
  * constants, which the README points at) and their validation. Pure: no DOM,
  * no worker globals.
  *
- * Whole or streamed response bodies (DESIGN.md §2, perf-baseline.md §6).
- * A whole body is one transferred ArrayBuffer: one message, one main-thread
- * task, no per-chunk cost; perf-baseline measured it at 0.97× a worker's own
- * fetch. But it sits whole in the main thread until it is complete, and the
- * worker sees nothing before then. Measured here with the chunk pump
- * (fetch-connection.ts), streaming costs nothing extra for small bodies (16 KiB
- * to 1 MiB: within noise of whole) and is faster for large ones (20 MiB: last
- * byte after ~50 ms streamed, ~90 ms whole), because the network, the hand-over
- * and the worker's reading overlap. So the handler says what it wants, per
- * request (`responseBody`):
+ * Whole or streamed response bodies (DESIGN.md §2). A whole body is one
+ * transferred ArrayBuffer: one message, one main-thread task, no per-chunk
+ * cost, but it sits whole in the main thread until it is complete and the
+ * worker sees nothing before then. A streamed body reaches the worker as it
+ * arrives, and the network, the hand-over and the worker's reading overlap.
+ * So the handler says what it wants, per request (`responseBody`):
  * - `'whole'`: one transferred ArrayBuffer;
  * - `'stream'`: chunks reach the worker as they arrive, the main thread holds
  *   only the chunks in flight (bounded by backpressure);
@@ -24,29 +20,39 @@
  *   from there. Typical API answers take the one-message path; a large
  *   download never sits whole in the main thread.
  */
-import { SyncError } from '../protocol/errors.ts';
-import type { ResponseBodyMode } from '../protocol/api.ts';
+import { SyncError } from '../protocol/sync-error.ts';
 import { resolveRetry, type FetchRetryOptions } from './retry-policy.ts';
+import { checkHeaders, resolveConnectTimeout, type Dynamic, type EndpointKind } from './endpoint-common.ts';
 
-export type { ResponseBodyMode };
+/** A fetch endpoint: a base URL that handlers' paths are resolved against. */
+export interface FetchEndpoint {
+  kind: 'fetch';
+  /** `http:` or `https:` base URL, or a path relative to the page; or a function returning one. */
+  url: Dynamic<string>;
+  /** Headers added by the manager to every request; handlers never see them. Default: none. */
+  headers?: Dynamic<Record<string, string>>;
+  /** A path (relative to `url`) fetched with GET when the connection is established; any 2xx means up. Default: none (up when the browser is online). */
+  probe?: string;
+  /** Milliseconds to wait for the probe before failing with `E_TIMEOUT`. Default `DEFAULT_CONNECT_TIMEOUT`. */
+  connectTimeout?: number;
+  /** Retrying network errors, 429 and 5xx (repeatable requests only); `false`: never. Default `DEFAULT_FETCH_RETRY`. */
+  retry?: false | Partial<FetchRetryOptions>;
+  /** Runs (once at a time) when a request is answered 401; the request is then sent once more, with fresh `headers`. Default: none (the 401 goes to the handler). */
+  onUnauthorized?: () => unknown;
+  /** With `responseBody: 'auto'`, bodies up to this many bytes cross whole, larger ones stream. Default {@link DEFAULT_WHOLE_BODY_LIMIT}. */
+  wholeBodyLimit?: number;
+}
 
 /** In `'auto'` mode, bodies up to this many bytes cross whole (1 MiB). */
 export const DEFAULT_WHOLE_BODY_LIMIT = 1 << 20;
 
 /**
- * Streamed bodies (the chunk pump, the default transport): the most bytes the
- * manager posts ahead of what the handler has read (4 MiB). Transferred
- * streams carry their own backpressure. Chromium's body reader hands out
- * chunks of up to ~2 MiB: a window of one chunk would make the pump wait for
- * the handler after every chunk (8 MiB read whole in the worker: 1.2× a
- * worker's own fetch with 1 MiB, 1.0× with 4 MiB; see bench/).
+ * Streamed bodies: the most bytes the manager posts ahead of what the handler
+ * has read (4 MiB). An engine's body reader hands out chunks of up to a few
+ * MiB; a window of one chunk would make the manager wait for the handler
+ * after every chunk.
  */
 export const STREAM_WINDOW_BYTES = 4 << 20;
-
-export const RESPONSE_BODY_MODES: readonly ResponseBodyMode[] = ['auto', 'whole', 'stream'];
-
-/** The fetch endpoint options this module checks. */
-export const FETCH_ROBUSTNESS_KEYS = ['retry', 'onUnauthorized', 'wholeBodyLimit'] as const;
 
 export interface ResolvedFetchOptions {
   retry: FetchRetryOptions | null;
@@ -54,7 +60,36 @@ export interface ResolvedFetchOptions {
   wholeBodyLimit: number;
 }
 
-/** Validates and fills in the options above of a fetch endpoint config. */
+/** A fetch endpoint as the manager keeps it: checked once, every default filled in. */
+export interface ResolvedFetchEndpoint extends ResolvedFetchOptions {
+  kind: 'fetch';
+  name: string;
+  url: Dynamic<string>;
+  /** `null`: none. */
+  headers: Dynamic<Record<string, string>> | null;
+  /** `null`: none (up when the browser is online). */
+  probe: string | null;
+  connectTimeout: number;
+}
+
+/** The fetch row of the endpoint kinds (endpoint-config.ts). */
+export const FETCH_ENDPOINT: EndpointKind<ResolvedFetchEndpoint> = {
+  keys: ['kind', 'url', 'headers', 'probe', 'connectTimeout', 'retry', 'onUnauthorized', 'wholeBodyLimit'],
+  schemes: ['http:', 'https:'],
+  resolve(name, c) {
+    const where = `endpoint '${name}'`;
+    const connectTimeout = resolveConnectTimeout(where, c.connectTimeout);
+    const h = c.headers;
+    if (h !== undefined && typeof h !== 'function') checkHeaders(where, h);
+    if (c.probe !== undefined && typeof c.probe !== 'string') throw new SyncError('E_INVALIDARG', `${where}: probe must be a path string relative to url.`);
+    return {
+      kind: 'fetch', name, url: c.url as Dynamic<string>, headers: (h as Dynamic<Record<string, string>> | undefined) ?? null,
+      probe: (c.probe as string | undefined) ?? null, connectTimeout, ...resolveFetchOptions(where, c),
+    };
+  },
+};
+
+/** Validates and fills in the options of a fetch endpoint config beyond url, headers and probe (retry, onUnauthorized, wholeBodyLimit). */
 export function resolveFetchOptions(where: string, c: Record<string, unknown>): ResolvedFetchOptions {
   const retry = resolveRetry(where, c.retry);
   const hook = c.onUnauthorized;

@@ -3,7 +3,7 @@
  * never names a host: the manager resolves every path against the base and
  * refuses anything that could leave it.
  */
-import { SyncError } from '../protocol/errors.ts';
+import { SyncError } from '../protocol/sync-error.ts';
 
 const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 // A `..` segment, also percent-encoded (URL parsers treat %2e as a dot).

@@ -2,58 +2,41 @@
  * The named connections of one session (DESIGN.md §2): resolves names
  * (`null` → the default endpoint), checks what a handler may use, shares one
  * connection and one attempt per name, and closes everything once, when the
- * session says every handler has finished.
+ * session says every handler has finished. It reports every connection as
+ * {@link ConnectionEvent}s and, at the end, as {@link ConnectionRecord}s.
  */
-import { SyncError } from '../protocol/errors.ts';
-import type { ChannelGrant } from '../protocol/api.ts';
-import type { ConnectionKind, ConnectionState } from '../protocol/types.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import type { ChannelGrant } from '../protocol/worker-api.ts';
+import { CONNECTION_KINDS, isOneOf, type ConnectionKind } from '../protocol/types.ts';
 import type { Connection } from './connection.ts';
-import type { EndpointConfig } from './endpoint-config.ts';
-import { FetchConnection } from './fetch-connection.ts';
-import { WebSocketConnection } from './websocket-connection.ts';
-import { DEFAULT_SEND_BUFFER } from './websocket-options.ts';
-
-/** What the pool reports about a connection. */
-export interface PoolRecord {
-  name: string;
-  kind: ConnectionKind;
-  handlers: string[];
-  openedAt: number;
-  closedAt: number | null;
-  closeCode: number | null;
-  abortedRequests: number;
-  unsentFrames: number;
-}
-
-export interface PoolEvents {
-  open(name: string, kind: ConnectionKind, handlerId: string): void;
-  /** An attempt failed (`handlerId`: whose call), or something went wrong on an open connection (`null`). */
-  error(name: string, kind: ConnectionKind, handlerId: string | null, error: Error): void;
-  state(name: string, kind: ConnectionKind, state: ConnectionState): void;
-  close(name: string, kind: ConnectionKind, code: number | null): void;
-}
+import type { ConnectionRecord } from './connection-record.ts';
+import { ConnectionEvent } from './connection-event.ts';
+import { openConnection } from './connection-kinds.ts';
+import type { ResolvedEndpoint } from './endpoint-config.ts';
 
 interface Entry {
   kind: ConnectionKind;
   attempt: Promise<Connection>;
   connection: Connection | null;
-  record: PoolRecord | null;
+  record: ConnectionRecord | null;
 }
 
 export interface PoolOptions {
-  endpoints: ReadonlyMap<string, EndpointConfig>;
-  defaultEndpoint: string | null;
+  readonly sessionId: string;
+  readonly endpoints: ReadonlyMap<string, ResolvedEndpoint>;
+  readonly defaultEndpoint: string | null;
   /** How long to wait for each WebSocket's closing handshake. */
-  closeTimeout: number;
-  events: PoolEvents;
+  readonly closeTimeout: number;
+  /** Where the pool dispatches its {@link ConnectionEvent}s: the manager. */
+  readonly events: EventTarget;
 }
 
 export class ConnectionPool {
   readonly #options: PoolOptions;
   readonly #entries = new Map<string, Entry>();
-  readonly #records: PoolRecord[] = [];
+  readonly #records: ConnectionRecord[] = [];
   readonly #controller = new AbortController();
-  #closed: Promise<PoolRecord[]> | null = null;
+  #closed: Promise<ConnectionRecord[]> | null = null;
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -68,7 +51,7 @@ export class ConnectionPool {
     const resolved = this.#resolve(handlerId, allowed, name);
     const actual = this.#options.endpoints.get(resolved)!.kind;
     if (kind !== null && kind !== undefined && kind !== actual) {
-      const what = kind === 'websocket' || kind === 'fetch' ? `a ${kind} channel` : `kind ${JSON.stringify(kind)} (use 'websocket' or 'fetch')`;
+      const what = isOneOf(CONNECTION_KINDS, kind) ? `a ${kind} channel` : `kind ${JSON.stringify(kind)} (use ${CONNECTION_KINDS.map((k) => `'${k}'`).join(' or ')})`;
       throw new SyncError('E_INVALIDARG', `Handler '${handlerId}' asked for ${what}, but endpoint '${resolved}' is a ${actual} endpoint.`);
     }
     if (this.#closed) throw new SyncError('E_UNEXPECTED', `Handler '${handlerId}' asked for endpoint '${resolved}' after the session closed its connections.`);
@@ -84,14 +67,7 @@ export class ConnectionPool {
     }
     const record = entry.record!;
     if (!record.handlers.includes(handlerId)) record.handlers.push(handlerId);
-    return {
-      name: resolved,
-      kind: entry.kind,
-      port: connection.attach(handlerId),
-      protocol: connection.protocol,
-      state: connection.state ?? 'open',
-      sendBuffer: { ...(connection.sendBuffer ?? DEFAULT_SEND_BUFFER) },
-    };
+    return connection.attach(handlerId);
   }
 
   /** How a handler's `name` argument reads in a message: the endpoint it means, without checking it. */
@@ -114,7 +90,7 @@ export class ConnectionPool {
   }
 
   /** Closes every connection the session opened and aborts attempts still running; idempotent. */
-  closeAll(): Promise<PoolRecord[]> {
+  closeAll(): Promise<ConnectionRecord[]> {
     this.#closed ??= (async () => {
       this.#controller.abort(new SyncError('E_ABORT', 'The sync session ended while the connection was being established.'));
       const entries = [...this.#entries.values()];
@@ -155,33 +131,34 @@ export class ConnectionPool {
   #entryFor(name: string, handlerId: string): Entry {
     const existing = this.#entries.get(name);
     if (existing) return existing;
-    const config = this.#options.endpoints.get(name)!;
-    const entry: Entry = { kind: config.kind, attempt: null!, connection: null, record: null };
-    const signal = this.#controller.signal;
+    const endpoint = this.#options.endpoints.get(name)!;
+    const { kind } = endpoint;
+    const entry: Entry = { kind, attempt: null!, connection: null, record: null };
     entry.attempt = (async () => {
       try {
-        const events = this.#options.events;
-        const connection = config.kind === 'websocket'
-          ? await WebSocketConnection.open(name, config, signal, {
-            state: (state) => events.state(name, config.kind, state),
-            ended: (code) => this.#onEnded(name, entry, code),
-            error: (error) => events.error(name, config.kind, null, error),
-          })
-          : await FetchConnection.open(name, config, signal);
+        const connection = await openConnection(endpoint, this.#controller.signal, {
+          state: (state) => this.#dispatch('connectionstate', name, kind, { state }),
+          ended: (code) => this.#onEnded(name, entry, code),
+          error: (error) => this.#dispatch('connectionerror', name, kind, { error }),
+        });
         entry.connection = connection;
-        entry.record = { name, kind: config.kind, handlers: [], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0, unsentFrames: 0 };
+        entry.record = { name, kind, handlers: [], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0, unsentFrames: 0 };
         this.#records.push(entry.record);
-        this.#options.events.open(name, config.kind, handlerId);
+        this.#dispatch('connectionopen', name, kind, { handlerId });
         return connection;
       } catch (error) {
         // A failed attempt is forgotten, so a later call tries again; it never touches other connections.
         if (this.#entries.get(name) === entry) this.#entries.delete(name);
-        this.#options.events.error(name, config.kind, handlerId, error as Error);
+        this.#dispatch('connectionerror', name, kind, { handlerId, error: error as Error });
         throw error;
       }
     })();
     this.#entries.set(name, entry);
     return entry;
+  }
+
+  #dispatch(type: ConstructorParameters<typeof ConnectionEvent>[0], name: string, kind: ConnectionKind, extra: Omit<ConstructorParameters<typeof ConnectionEvent>[1], 'sessionId' | 'name' | 'kind'>): void {
+    this.#options.events.dispatchEvent(new ConnectionEvent(type, { sessionId: this.#options.sessionId, name, kind, ...extra }));
   }
 
   /**
@@ -202,7 +179,7 @@ export class ConnectionPool {
     record.closeCode = code;
     record.abortedRequests = abortedRequests;
     record.unsentFrames = unsentFrames;
-    this.#options.events.close(record.name, record.kind, code);
+    this.#dispatch('connectionclose', record.name, record.kind, { code });
   }
 }
 

@@ -18,20 +18,13 @@
  *   goes to the handler as it is;
  * - after `retries` further attempts the last outcome is final.
  */
-import { SyncError } from '../protocol/errors.ts';
-import { backoffDelay } from './backoff.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { backoffDelay, type BackoffOptions } from './backoff.ts';
 
-export interface FetchRetryOptions {
+/** A fetch endpoint's `retry`: the backoff of its delays, how many retries, and the longest `Retry-After` it honours. */
+export interface FetchRetryOptions extends BackoffOptions {
   /** Further attempts after the first (0: none). */
   retries: number;
-  /** Delay before the first retry, in ms. */
-  minDelay: number;
-  /** Upper bound of a backoff delay, in ms. */
-  maxDelay: number;
-  /** Growth per attempt (2 doubles the delay). */
-  factor: number;
-  /** 0 … 1: the share of each backoff delay that is random. */
-  jitter: number;
   /** The longest `Retry-After` (ms) the manager waits for; a longer one ends the retries. */
   maxRetryAfter: number;
 }

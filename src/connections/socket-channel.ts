@@ -4,13 +4,9 @@
  * put on the socket and acknowledges them once they have left the socket's
  * buffer, which is what `await channel.send()` waits for.
  */
-import type { Frame, SocketClosed, SocketDown } from '../protocol/api.ts';
+import type { Frame, SocketClosed, SocketDown } from '../protocol/socket-messages.ts';
 import type { ConnectionState } from '../protocol/types.ts';
 import { FrameBatcher } from '../internal/frame-batcher.ts';
-
-export function frameSize(frame: Frame): number {
-  return typeof frame === 'string' ? frame.length : frame.byteLength;
-}
 
 export class SocketChannel {
   readonly handlerId: string;

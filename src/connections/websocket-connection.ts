@@ -8,25 +8,17 @@
  * (ArrayBuffers are transferred on both legs); with several channels every
  * channel the route picks gets every frame, copies for all but the last.
  */
-import { SyncError } from '../protocol/errors.ts';
-import { isFrame, type Frame } from '../protocol/api.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { frameSize, isFrame, type Frame } from '../protocol/socket-messages.ts';
+import type { ChannelGrant } from '../protocol/worker-api.ts';
 import type { ConnectionState } from '../protocol/types.ts';
-import type { Connection, ConnectionCloseInfo } from './connection.ts';
-import { DEFAULT_CONNECT_TIMEOUT, evaluate, type WebSocketEndpoint } from './endpoint-config.ts';
-import { resolveSocketOptions, type ResolvedSocketOptions, type SendBufferOptions } from './websocket-options.ts';
+import type { Connection, ConnectionCloseInfo, ConnectionObserver } from './connection.ts';
+import { evaluate } from './endpoint-common.ts';
+import type { ResolvedWebSocketEndpoint } from './websocket-options.ts';
 import { backoffDelay, nextAttempt } from './backoff.ts';
-import { SocketChannel, frameSize } from './socket-channel.ts';
+import { SocketChannel } from './socket-channel.ts';
 import { TickScheduler } from '../internal/tick-scheduler.ts';
 import { checkOnline, describeUrl, linkSignals } from './connect-helpers.ts';
-
-/** What a WebSocket connection tells its pool. */
-export interface SocketEvents {
-  state(state: ConnectionState): void;
-  /** It ended for good without the pool closing it (reconnect off or given up). */
-  ended(code: number): void;
-  /** Something went wrong that did not end it (a `route` that threw). */
-  error(error: Error): void;
-}
 
 /** Close code the manager uses when the heartbeat finds a socket silent. */
 export const HEARTBEAT_CLOSE_CODE = 4000;
@@ -43,9 +35,8 @@ const LAZY_ACK_MS = 50;
 export class WebSocketConnection implements Connection {
   readonly name: string;
   readonly kind = 'websocket';
-  readonly #config: WebSocketEndpoint;
-  readonly #options: ResolvedSocketOptions;
-  readonly #events: SocketEvents;
+  readonly #endpoint: ResolvedWebSocketEndpoint;
+  readonly #observer: ConnectionObserver;
   readonly #ticks = new TickScheduler();
   readonly #channels = new Set<SocketChannel>();
   #open: SocketChannel[] | null = null;
@@ -65,11 +56,10 @@ export class WebSocketConnection implements Connection {
   #lazyAck: ReturnType<typeof setTimeout> | undefined;
   #closing: Promise<ConnectionCloseInfo> | null = null;
 
-  private constructor(name: string, config: WebSocketEndpoint, options: ResolvedSocketOptions, ws: WebSocket, events: SocketEvents) {
-    this.name = name;
-    this.#config = config;
-    this.#options = options;
-    this.#events = events;
+  private constructor(endpoint: ResolvedWebSocketEndpoint, ws: WebSocket, observer: ConnectionObserver) {
+    this.name = endpoint.name;
+    this.#endpoint = endpoint;
+    this.#observer = observer;
     this.#ws = ws;
     this.#protocol = ws.protocol;
     this.#adopt(ws);
@@ -80,35 +70,22 @@ export class WebSocketConnection implements Connection {
    * `E_TIMEOUT`, `E_ABORT` (signal) or `E_FAIL` (refused, closed), naming the
    * endpoint. The first connect is not retried: the handler hears at once.
    */
-  static async open(name: string, config: WebSocketEndpoint, signal: AbortSignal, events: SocketEvents): Promise<WebSocketConnection> {
-    const options = resolveSocketOptions(`endpoint '${name}'`, config as unknown as Record<string, unknown>);
-    const ws = await connect(name, config, signal);
-    return new WebSocketConnection(name, config, options, ws, events);
-  }
-
-  get protocol(): string {
-    return this.#protocol;
-  }
-
-  get state(): ConnectionState {
-    return this.#state;
+  static async open(endpoint: ResolvedWebSocketEndpoint, signal: AbortSignal, observer: ConnectionObserver): Promise<WebSocketConnection> {
+    const ws = await connect(endpoint, signal);
+    return new WebSocketConnection(endpoint, ws, observer);
   }
 
   get alive(): boolean {
     return this.#state === 'open' || this.#state === 'reconnecting' || this.#state === 'connecting';
   }
 
-  get sendBuffer(): SendBufferOptions {
-    return this.#options.sendBuffer;
-  }
-
-  attach(handlerId: string): MessagePort {
+  attach(handlerId: string): ChannelGrant<MessagePort, 'websocket'> {
     const { port1, port2 } = new MessageChannel();
     const channel = new SocketChannel(handlerId, port1, this.#ticks.schedule);
     port1.onmessage = (event: MessageEvent) => this.#fromWorker(channel, event.data);
     this.#channels.add(channel);
     this.#open = null;
-    return port2;
+    return { kind: 'websocket', name: this.name, port: port2, protocol: this.#protocol, state: this.#state, sendBuffer: { ...this.#endpoint.sendBuffer } };
   }
 
   /**
@@ -175,7 +152,7 @@ export class WebSocketConnection implements Connection {
   readonly #onMessage = (event: MessageEvent): void => {
     const frame = event.data as Frame;
     this.#lastReceived = Date.now();
-    const heartbeat = this.#options.heartbeat;
+    const heartbeat = this.#endpoint.heartbeat;
     if (heartbeat && (heartbeat.isPong ? heartbeat.isPong(frame) : frame === 'pong' || frame === heartbeat.ping)) return;
     const recipients = this.#recipients(frame);
     let left = recipients.length;
@@ -193,7 +170,7 @@ export class WebSocketConnection implements Connection {
   #recipients(frame: Frame): readonly SocketChannel[] {
     // Rebuilt only when channels come or go: this runs for every frame.
     const open = (this.#open ??= [...this.#channels].filter((c) => c.open));
-    const route = this.#options.route;
+    const route = this.#endpoint.route;
     if (!route || open.length === 0) return open;
     try {
       const picked = route(frame, [...new Set(open.map((c) => c.handlerId))]);
@@ -202,7 +179,7 @@ export class WebSocketConnection implements Connection {
       return open.filter((c) => ids.has(c.handlerId));
     } catch (cause) {
       // A broken route must not lose the frame: everyone gets it, and the app hears why.
-      this.#events.error(new SyncError('E_FAIL', `Endpoint '${this.name}': its route() threw, so the frame went to every handler: ${(cause as Error)?.message ?? cause}.`, { cause }));
+      this.#observer.error(new SyncError('E_FAIL', `Endpoint '${this.name}': its route() threw, so the frame went to every handler: ${(cause as Error)?.message ?? cause}.`, { cause }));
       return open;
     }
   }
@@ -231,7 +208,7 @@ export class WebSocketConnection implements Connection {
   #send(channel: SocketChannel, frame: Frame): void {
     this.#ws.send(frame);
     channel.unacked += frameSize(frame);
-    if (channel.unacked > Math.min(SEND_LOW_WATER, this.#options.sendBuffer.highWaterMark / 2)) this.#scheduleDrainCheck();
+    if (channel.unacked > Math.min(SEND_LOW_WATER, this.#endpoint.sendBuffer.highWaterMark / 2)) this.#scheduleDrainCheck();
     else this.#lazyAck ??= setTimeout(this.#scheduleDrainCheck, LAZY_ACK_MS);
   }
 
@@ -259,10 +236,10 @@ export class WebSocketConnection implements Connection {
     if (this.#closing || !this.alive) return;
     this.#lastCode = code;
     this.#stopHeartbeat();
-    const reconnect = this.#options.reconnect;
+    const reconnect = this.#endpoint.reconnect;
     if (!reconnect) {
       this.#end('closed', code, 'the server closed the socket', false);
-      this.#events.ended(code);
+      this.#observer.ended(code);
       return;
     }
     this.#attempt = nextAttempt(this.#attempt, Date.now() - this.#openedAt, reconnect.minUptime);
@@ -271,10 +248,10 @@ export class WebSocketConnection implements Connection {
   }
 
   #scheduleRetry(): void {
-    const reconnect = this.#options.reconnect!;
+    const reconnect = this.#endpoint.reconnect!;
     if (this.#attempt > reconnect.retries) {
       this.#end('failed', this.#lastCode, `gave up after ${reconnect.retries} reconnect attempts`, false);
-      this.#events.ended(this.#lastCode);
+      this.#observer.ended(this.#lastCode);
       return;
     }
     this.#retryTimer = setTimeout(() => void this.#retry(), backoffDelay(this.#attempt, reconnect));
@@ -283,7 +260,7 @@ export class WebSocketConnection implements Connection {
   async #retry(): Promise<void> {
     this.#retryAbort = new AbortController();
     try {
-      const ws = await connect(this.name, this.#config, this.#retryAbort.signal);
+      const ws = await connect(this.#endpoint, this.#retryAbort.signal);
       if (this.#closing) {
         ws.close(1000, 'sync session ended');
         return;
@@ -307,7 +284,7 @@ export class WebSocketConnection implements Connection {
     if (this.#state === state) return;
     this.#state = state;
     for (const channel of this.#channels) channel.state(state);
-    this.#events.state(state);
+    this.#observer.state(state);
   }
 
   /** Ends every channel, returning to each the frames it could not send; answers how many there were. */
@@ -322,14 +299,14 @@ export class WebSocketConnection implements Connection {
     this.#open = null;
     clearTimeout(this.#lazyAck);
     this.#ticks.close();
-    this.#events.state(state);
+    this.#observer.state(state);
     return held.length;
   }
 
   // ---- heartbeat ----
 
   #armHeartbeat(): void {
-    const heartbeat = this.#options.heartbeat;
+    const heartbeat = this.#endpoint.heartbeat;
     if (!heartbeat) return;
     const quiet = Date.now() - this.#lastReceived;
     this.#heartbeatTimer = setTimeout(() => {
@@ -353,14 +330,14 @@ export class WebSocketConnection implements Connection {
 }
 
 /** One attempt: evaluates url and protocols afresh (fresh tokens), opens, waits for `open`. */
-async function connect(name: string, config: WebSocketEndpoint, signal: AbortSignal): Promise<WebSocket> {
+async function connect(endpoint: ResolvedWebSocketEndpoint, signal: AbortSignal): Promise<WebSocket> {
+  const { name, connectTimeout: timeout } = endpoint;
   checkOnline(name);
-  const timeout = config.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   let url: URL;
   let protocols: string | string[];
   try {
-    url = new URL(await evaluate(config.url), globalThis.location?.href);
-    protocols = config.protocols === undefined ? [] : await evaluate(config.protocols);
+    url = new URL(await evaluate(endpoint.url), globalThis.location?.href);
+    protocols = endpoint.protocols === null ? [] : await evaluate(endpoint.protocols);
   } catch (cause) {
     throw new SyncError('E_FAIL', `Endpoint '${name}': computing its url or protocols failed: ${(cause as Error)?.message ?? cause}.`, { cause });
   }

@@ -1,10 +1,33 @@
 /**
- * The WebSocket endpoint's robustness options (reconnect, heartbeat, send
- * buffer, routing), their defaults and their validation. Every default is a
- * named constant: the README and the tests point at these, not at numbers.
+ * The WebSocket endpoint: its options (url, protocols, reconnect, heartbeat,
+ * send buffer, routing), their defaults and their validation. Every default
+ * is a named constant: the README and the tests point at these, not at numbers.
  */
-import { SyncError } from '../protocol/errors.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import type { SendBufferOptions } from '../protocol/worker-api.ts';
 import type { BackoffOptions } from './backoff.ts';
+import { resolveConnectTimeout, type Dynamic, type EndpointKind } from './endpoint-common.ts';
+
+export type { SendBufferOptions };
+
+/** A WebSocket endpoint. */
+export interface WebSocketEndpoint {
+  kind: 'websocket';
+  /** `ws:`, `wss:`, `http:` or `https:` URL, or a path relative to the page; or a function returning one. */
+  url: Dynamic<string>;
+  /** Subprotocols to offer. Default: none. */
+  protocols?: Dynamic<string | string[]>;
+  /** Milliseconds to wait for `open` (first connect and each reconnect) before failing with `E_TIMEOUT`. Default `DEFAULT_CONNECT_TIMEOUT`. */
+  connectTimeout?: number;
+  /** Reconnect after a drop while the session needs the socket; `false`: never. Default {@link DEFAULT_RECONNECT}. */
+  reconnect?: false | Partial<ReconnectOptions>;
+  /** Detect a silent socket by pinging; `true` uses {@link DEFAULT_HEARTBEAT}. Default: off. */
+  heartbeat?: boolean | Partial<HeartbeatOptions>;
+  /** Limits of what a handler may send ahead of the network. Default {@link DEFAULT_SEND_BUFFER}. */
+  sendBuffer?: Partial<SendBufferOptions>;
+  /** Picks which handlers of a shared socket receive each frame. Default: all. */
+  route?: FrameRoute;
+}
 
 export interface ReconnectOptions extends BackoffOptions {
   /** Attempts after a drop before the connection is `failed`. */
@@ -22,15 +45,6 @@ export interface HeartbeatOptions {
   ping: string;
   /** Frames that answer a ping and are not given to handlers. Default: `'pong'` and an echo of `ping`. */
   isPong?: (frame: string | ArrayBuffer) => boolean;
-}
-
-export interface SendBufferOptions {
-  /** Above this many bytes sent but not yet on the network, `await channel.send()` waits. */
-  highWaterMark: number;
-  /** Above this many such bytes (frames queued while reconnecting included), `send()` throws `E_OUTOFMEMORY`. */
-  maxBytes: number;
-  /** At most this many frames wait while the socket reconnects; one more throws `E_OUTOFMEMORY`. */
-  maxQueuedFrames: number;
 }
 
 /** Picks which handlers of a shared socket receive a frame: ids, or null/undefined for all. */
@@ -67,9 +81,35 @@ export interface ResolvedSocketOptions {
   route: FrameRoute | null;
 }
 
-export const WEBSOCKET_ROBUSTNESS_KEYS = ['reconnect', 'heartbeat', 'sendBuffer', 'route'] as const;
+/** A WebSocket endpoint as the manager keeps it: checked once, every default filled in. */
+export interface ResolvedWebSocketEndpoint extends ResolvedSocketOptions {
+  kind: 'websocket';
+  name: string;
+  url: Dynamic<string>;
+  /** `null`: offer none. */
+  protocols: Dynamic<string | string[]> | null;
+  connectTimeout: number;
+}
 
-/** Validates and fills in the robustness options of a WebSocket endpoint config. */
+/** The WebSocket row of the endpoint kinds (endpoint-config.ts). */
+export const WEBSOCKET_ENDPOINT: EndpointKind<ResolvedWebSocketEndpoint> = {
+  keys: ['kind', 'url', 'protocols', 'connectTimeout', 'reconnect', 'heartbeat', 'sendBuffer', 'route'],
+  schemes: ['ws:', 'wss:', 'http:', 'https:'],
+  resolve(name, c) {
+    const where = `endpoint '${name}'`;
+    const connectTimeout = resolveConnectTimeout(where, c.connectTimeout);
+    const p = c.protocols;
+    if (p !== undefined && typeof p !== 'function' && typeof p !== 'string' && !(Array.isArray(p) && p.every((x) => typeof x === 'string'))) {
+      throw new SyncError('E_INVALIDARG', `${where}: protocols must be a string, an array of strings or a function returning one.`);
+    }
+    return {
+      kind: 'websocket', name, url: c.url as Dynamic<string>, protocols: (p as Dynamic<string | string[]> | undefined) ?? null, connectTimeout,
+      ...resolveSocketOptions(where, c),
+    };
+  },
+};
+
+/** Validates and fills in the robustness options of a WebSocket endpoint config (reconnect, heartbeat, sendBuffer, route). */
 export function resolveSocketOptions(where: string, c: Record<string, unknown>): ResolvedSocketOptions {
   const reconnect = c.reconnect === false ? null : merge<ReconnectOptions>(`${where}: reconnect`, c.reconnect, DEFAULT_RECONNECT, {
     retries: [0, 1_000_000], minDelay: [0, 3_600_000], maxDelay: [0, 3_600_000], factor: [1, 100], jitter: [0, 1], minUptime: [0, 86_400_000],

@@ -1,10 +1,15 @@
 /**
- * Events of the {@link SyncManager}. Each carries its data as fields.
+ * Events of the {@link SyncManager}: those of sessions, handlers and items,
+ * declared here; those of the state (state/events.ts) and of connections
+ * (connections/connection-event.ts), declared where they are dispatched.
+ * Each carries its data as fields.
  */
-import type { ConnectionKind, ConnectionState, ItemStatus } from '../protocol/types.ts';
-import type { LogEntry } from './log-book.ts';
+import type { ItemStatus } from '../protocol/types.ts';
+import type { ConnectionEvent } from '../connections/connection-event.ts';
+import type { LogEvent, StateChangeEvent, StorageFallbackEvent } from '../state/events.ts';
+import type { HandlerOutcome } from '../state/records.ts';
+import type { HandlerPhase } from './handler-phase.ts';
 import type { ItemSnapshot, SessionResult } from './result.ts';
-import type { SlotOutcome, SlotPhase } from './slot-phase.ts';
 import type { SyncSession } from './session.ts';
 
 /** `sessionstart`, `sessionend` (with `result`). */
@@ -22,10 +27,10 @@ export class SessionEvent extends Event {
 export class HandlerStateEvent extends Event {
   readonly sessionId: string;
   readonly handlerId: string;
-  readonly phase: SlotPhase;
-  readonly outcome: SlotOutcome | null;
+  readonly phase: HandlerPhase;
+  readonly outcome: HandlerOutcome | null;
   readonly error: Error | null;
-  constructor(sessionId: string, handlerId: string, phase: SlotPhase, outcome: SlotOutcome | null, error: Error | null) {
+  constructor(sessionId: string, handlerId: string, phase: HandlerPhase, outcome: HandlerOutcome | null, error: Error | null) {
     super('handlerstate');
     this.sessionId = sessionId;
     this.handlerId = handlerId;
@@ -47,71 +52,6 @@ export class ItemEvent extends Event {
     this.handlerId = handlerId;
     this.item = item;
     this.previousStatus = previousStatus;
-  }
-}
-
-/** `log`: entries were added or deleted. */
-export class LogEvent extends Event {
-  readonly action: 'add' | 'delete';
-  readonly entries: readonly LogEntry[];
-  constructor(action: 'add' | 'delete', entries: readonly LogEntry[]) {
-    super('log');
-    this.action = action;
-    this.entries = entries;
-  }
-}
-
-/**
- * `statechange`: stored state changed. `part` says what: `loaded` (the state
- * was read from storage: render everything), `items` (the items or choices of
- * `handlerId`), `sessions` (the history). Log changes are `log` events.
- */
-export class StateChangeEvent extends Event {
-  readonly part: 'loaded' | 'items' | 'sessions';
-  readonly handlerId: string | null;
-  constructor(part: 'loaded' | 'items' | 'sessions', handlerId: string | null = null) {
-    super('statechange');
-    this.part = part;
-    this.handlerId = handlerId;
-  }
-}
-
-/** `storagefallback`: the state store failed; state is kept in memory from now on. Dispatched at most once per manager. */
-export class StorageFallbackEvent extends Event {
-  /** `E_FAIL` (the store threw) or its cause `E_TIMEOUT` (it did not answer); `cause` holds the store's own error. */
-  readonly error: Error;
-  constructor(error: Error) {
-    super('storagefallback');
-    this.error = error;
-  }
-}
-
-/**
- * `connectionopen`, `connectionclose`, `connectionstate` (a WebSocket is
- * reconnecting, open again, failed or closed) and `connectionerror` (an attempt
- * failed, or something went wrong on an open connection).
- */
-export class ConnectionEvent extends Event {
-  readonly sessionId: string;
-  readonly name: string;
-  readonly kind: ConnectionKind;
-  /** The handler whose call opened it (open, error). */
-  readonly handlerId: string | null;
-  /** WebSocket close code (close). */
-  readonly code: number | null;
-  /** Why the attempt failed (error). */
-  readonly error: Error | null;
-  /** The new state (state). */
-  readonly state: ConnectionState | null;
-  constructor(type: 'connectionopen' | 'connectionclose' | 'connectionstate' | 'connectionerror', init: { sessionId: string; name: string; kind: ConnectionKind; handlerId?: string | null; code?: number | null; error?: Error | null; state?: ConnectionState | null }) {
-    super(type);
-    this.sessionId = init.sessionId;
-    this.name = init.name;
-    this.kind = init.kind;
-    this.handlerId = init.handlerId ?? null;
-    this.code = init.code ?? null;
-    this.error = init.error ?? null;
-    this.state = init.state ?? null;
   }
 }
 

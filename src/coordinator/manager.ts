@@ -1,21 +1,25 @@
 /**
  * The sync manager: registers handlers and endpoints, runs sessions one at a
  * time, keeps the user's item choices, the items' last state, the log and the
- * session history (persisted: see manager-state.ts), and reports everything
- * as events.
+ * session history (persisted: see state/), and reports everything as events.
+ * It wires its parts once: its state and its sessions dispatch their events
+ * on it, and every session gets the same {@link SessionServices}.
  */
-import { SyncError } from '../protocol/errors.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { webLocks } from '../protocol/locks.ts';
 import { typedEventTarget } from '../internal/typed-event-target.ts';
 import { IndexedDbStateStore, stateDatabaseName } from '../storage/indexeddb-state-store.ts';
+import type { StorageKind } from '../state/backing-store.ts';
+import type { LogEntry } from '../state/log-book.ts';
+import { ManagerState } from '../state/manager-state.ts';
+import type { ItemRecord, SessionSummary } from '../state/records.ts';
 import { resolveOptions, type ResolvedOptions, type SyncManagerOptions } from './options.ts';
-import type { LogEntry } from './log-book.ts';
-import { ItemEvent, LogEvent, StateChangeEvent, StorageFallbackEvent, type SyncManagerEventMap } from './events.ts';
-import { SyncSession, type SynchronizeOptions } from './session.ts';
-import { ManagerState, type StorageKind } from './manager-state.ts';
-import type { ItemRecord, SessionSummary } from './state-records.ts';
-import { webSessionLocks } from './session-locks.ts';
+import type { SyncManagerEventMap } from './events.ts';
+import { SyncSession } from './session.ts';
+import { validateSynchronizeOptions, type SynchronizeOptions } from './session-options.ts';
+import type { SessionServices } from './session-services.ts';
 
-export type { ItemRecord } from './state-records.ts';
+export type { ItemRecord } from '../state/records.ts';
 
 /** A handler as the manager presents it. */
 export interface HandlerInfo {
@@ -30,6 +34,7 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
   readonly #options: ResolvedOptions;
   /** Choices (kept for items a handler does not list now: SyncMgr's MISSINGITEMS rule), item states, log, history, handler stores. */
   readonly #state: ManagerState;
+  readonly #services: SessionServices;
   readonly #sessions = new Set<SyncSession>();
   #tail: Promise<void> = Promise.resolve();
   #active: SyncSession | null = null;
@@ -40,21 +45,17 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
     super();
     this.#options = resolveOptions(options);
     this.name = this.#options.name;
-    const handlers = this.#options.handlers;
     // Nothing opens here: the state loads on first use.
     this.#state = new ManagerState({
       name: this.name,
       storage: this.#options.storage,
       timeout: this.#options.timeouts.storage,
-      locks: webSessionLocks(),
-      createIndexedDb: (name) => new IndexedDbStateStore(stateDatabaseName(name)),
-      handlerName: (id) => handlers.get(id)?.name ?? id,
-      loaded: () => this.dispatchEvent(new StateChangeEvent('loaded')),
-      itemsChanged: (handlerId) => this.dispatchEvent(new StateChangeEvent('items', handlerId)),
-      sessionsChanged: () => this.dispatchEvent(new StateChangeEvent('sessions')),
-      logChanged: (action, entries) => this.dispatchEvent(new LogEvent(action, entries)),
-      fellBack: (error) => this.dispatchEvent(new StorageFallbackEvent(error)),
+      locks: webLocks(),
+      openIndexedDb: (name) => new IndexedDbStateStore(stateDatabaseName(name)),
+      handlerNames: new Map([...this.#options.handlers.values()].map((h) => [h.id, h.name])),
+      events: this,
     });
+    this.#services = { options: this.#options, state: this.#state, events: this };
   }
 
   /**
@@ -63,7 +64,7 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
    */
   synchronize(options?: SynchronizeOptions): SyncSession {
     if (this.#closing) throw new SyncError('E_UNEXPECTED', `SyncManager '${this.name}' is closed; create a new one to synchronize.`);
-    const session = new SyncSession(this.#options.handlers, SyncSession.validate(options, this.#options.handlers));
+    const session = new SyncSession(this.#options.handlers, validateSynchronizeOptions(options, this.#options.handlers));
     this.#sessions.add(session);
     this.#tail = this.#tail.then(() => this.#run(session));
     return session;
@@ -72,32 +73,12 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
   /** Runs one session; a failure here must not stall the queue behind it. */
   async #run(session: SyncSession): Promise<void> {
     this.#active = session;
-    // The workers start while the state loads and the journal is written (a worker takes far
-    // longer to start); the stored choices are needed only for the selection, which waits for both.
-    const begun = this.#state.beginSession(session.id, session.trigger);
-    // Its failure also fails each handler when it reaches the selection; reported here once.
-    begun.catch(reportError);
     try {
-      const state = this.#state;
-      await session.run({
-        options: this.#options,
-        begun,
-        emit: (event) => {
-          if (event instanceof ItemEvent && event.type === 'itemstatus') state.itemStatus(event.handlerId, event.item.id, event.item.status);
-          this.dispatchEvent(event);
-        },
-        select: (handlerId, items, only) => state.select(handlerId, items, only),
-        addLog: (entry) => state.addLog(entry),
-        deleteLog: (handlerId, errorId) => state.deleteLog(handlerId, errorId),
-        store: state,
-        // After the journal's start, even when every handler failed before it was written.
-        record: (result) => begun.then(() => state.endSession(result), () => state.endSession(result)).catch(reportError),
-      });
+      await session.run(this.#services);
     } catch (error) {
       reportError(error);
       session.fail();
     } finally {
-      await begun.then((release) => release(), () => {});
       this.#active = null;
       this.#sessions.delete(session);
     }

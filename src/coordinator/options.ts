@@ -1,10 +1,9 @@
 /**
  * The options of `new SyncManager(…)`, their defaults and their validation.
  */
-import { SyncError } from '../protocol/errors.ts';
-import {
-  checkDuration, checkEndpointName, validateEndpoints, type EndpointConfig,
-} from '../connections/endpoint-config.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { checkDuration } from '../connections/endpoint-common.ts';
+import { checkEndpointName, validateEndpoints, type EndpointConfig, type ResolvedEndpoint } from '../connections/endpoint-config.ts';
 import { missingStoreMethods, type StateStore } from '../storage/state-store.ts';
 
 /** The part of `Worker` the manager uses; a real `Worker` (browser or Deno) fits. */
@@ -81,7 +80,7 @@ export interface SyncManagerOptions {
 /** Options after validation, with every default filled in. */
 export interface ResolvedOptions {
   name: string;
-  endpoints: Map<string, EndpointConfig>;
+  endpoints: Map<string, ResolvedEndpoint>;
   defaultEndpoint: string | null;
   handlers: Map<string, ResolvedHandler>;
   timeouts: Timeouts;
@@ -146,7 +145,7 @@ function resolveStorage(value: unknown): StorageOption {
   throw new SyncError('E_INVALIDARG', `SyncManager option \`storage\` must be 'indexeddb', 'memory' or a StateStore object, not ${JSON.stringify(value)}.`);
 }
 
-function resolveHandler(h: unknown, index: number, endpoints: Map<string, EndpointConfig>, timeouts: Timeouts): ResolvedHandler {
+function resolveHandler(h: unknown, index: number, endpoints: ReadonlyMap<string, ResolvedEndpoint>, timeouts: Timeouts): ResolvedHandler {
   const where = `handlers[${index}]`;
   if (typeof h !== 'object' || h === null) throw new SyncError('E_INVALIDARG', `${where} must be an object like { id, worker }.`);
   const r = h as Record<string, unknown>;

@@ -1,6 +1,10 @@
-/** What a session reports: per handler, per item, and every connection it opened. */
-import type { ConnectionKind, ItemStatus, Trigger } from '../protocol/types.ts';
-import type { SlotOutcome, SlotPhase } from './slot-phase.ts';
+/** What a session reports: per handler, per item, and every connection it opened; and how its history records it. */
+import type { ItemStatus, Trigger } from '../protocol/types.ts';
+import type { ConnectionRecord } from '../connections/connection-record.ts';
+import { toStoredError, type HandlerOutcome, type SessionOutcome, type SessionSummary } from '../state/records.ts';
+import type { HandlerPhase } from './handler-phase.ts';
+
+export type { ConnectionRecord, HandlerOutcome, SessionOutcome };
 
 /** An item as the manager last saw it. */
 export interface ItemSnapshot {
@@ -16,9 +20,9 @@ export interface ItemSnapshot {
 export interface HandlerResult {
   id: string;
   name: string;
-  outcome: SlotOutcome;
+  outcome: HandlerOutcome;
   /** The phase it was in when it finished (`initializing` for a decline in initialize, …). */
-  endedIn: SlotPhase;
+  endedIn: HandlerPhase;
   /** Why it failed, crashed, timed out or was cancelled; `null` otherwise. */
   error: Error | null;
   /** The items it synchronized (the selection), in the handler's order. */
@@ -26,25 +30,6 @@ export interface HandlerResult {
   startedAt: number;
   endedAt: number;
 }
-
-/** A connection the session opened. */
-export interface ConnectionRecord {
-  name: string;
-  kind: ConnectionKind;
-  /** Handlers that established it, in the order they asked. */
-  handlers: string[];
-  openedAt: number;
-  closedAt: number | null;
-  /** WebSocket close code seen when it closed (1000 when the manager closed it). */
-  closeCode: number | null;
-  /** fetch: requests still running when the session ended, aborted then. */
-  abortedRequests: number;
-  /** WebSocket: frames handlers sent that never reached the socket (it was reconnecting when the session ended). */
-  unsentFrames: number;
-}
-
-/** How a session ended as a whole. */
-export type SessionOutcome = 'succeeded' | 'failed' | 'cancelled';
 
 export interface SessionResult {
   id: string;
@@ -60,4 +45,20 @@ export interface SessionResult {
 export function sessionOutcome(cancelled: boolean, handlers: readonly HandlerResult[]): SessionOutcome {
   if (cancelled) return 'cancelled';
   return handlers.some((h) => h.outcome === 'failed' || h.outcome === 'crashed' || h.outcome === 'timed-out') ? 'failed' : 'succeeded';
+}
+
+/** The session as its history keeps it (`manager.sessions()`). */
+export function summarize(result: SessionResult): SessionSummary {
+  return {
+    id: result.id,
+    trigger: result.trigger,
+    outcome: result.outcome,
+    startedAt: result.startedAt,
+    endedAt: result.endedAt,
+    handlers: result.handlers.map((h) => ({
+      id: h.id, name: h.name, outcome: h.outcome, error: h.error ? toStoredError(h.error) : null,
+      items: h.items.map((i) => ({ id: i.id, name: i.name, status: i.status })),
+    })),
+    connections: result.connections.map((c) => ({ name: c.name, kind: c.kind, closeCode: c.closeCode })),
+  };
 }

@@ -2,53 +2,23 @@
  * A sync session: runs the participating handlers side by side, and when the
  * last one has finished (whatever way), closes every connection the session
  * opened, records the result, ends the workers and reports the result
- * (DESIGN.md §3 step 7).
+ * (DESIGN.md §3 step 7). A session cancelled while it waits for its turn
+ * never starts.
  */
-import { SyncError } from '../protocol/errors.ts';
-import { TRIGGERS, type ItemInfo, type Trigger } from '../protocol/types.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import type { Trigger } from '../protocol/types.ts';
 import { ConnectionPool } from '../connections/pool.ts';
-import type { LogEntry } from './log-book.ts';
-import type { ResolvedHandler, ResolvedOptions } from './options.ts';
-import type { HandlerResult, SessionResult } from './result.ts';
-import { sessionOutcome } from './result.ts';
-import { ConnectionEvent, SessionEvent } from './events.ts';
-import { HandlerSlot, type HandlerStoreHost } from './handler-slot.ts';
+import type { ResolvedHandler } from './options.ts';
+import { sessionOutcome, summarize, type HandlerResult, type SessionResult } from './result.ts';
+import { SessionEvent } from './events.ts';
+import { HandlerSlot, cancelledError, type RunningSession } from './handler-slot.ts';
+import type { SessionServices } from './session-services.ts';
+import type { SynchronizeOptions } from './session-options.ts';
 import { deferred } from '../internal/deferred.ts';
 
-/** Options of `manager.synchronize()`. */
-export interface SynchronizeOptions {
-  /** What started it. Default `'manual'`. */
-  trigger?: Trigger;
-  /** Ids of the handlers that take part. Default: every registered handler. */
-  handlers?: string[];
-  /** Per handler, exactly these items (ignoring the user's choices), e.g. to retry them. Default: the user's choices. */
-  items?: Record<string, string[]>;
-  /** Opaque, structured-cloneable data handed to every handler's `initialize()`. Default `null`. */
-  cookie?: unknown;
-  /** The user is watching and UI is welcome. Default: `true` for `'manual'`, else `false`. */
-  mayBotherUser?: boolean;
-  /** Aborting it cancels the session. */
-  signal?: AbortSignal;
-}
+export type { SynchronizeOptions } from './session-options.ts';
 
 export type SessionState = 'queued' | 'running' | 'ended';
-
-/** What a session needs from its manager. */
-export interface SessionContext {
-  readonly options: ResolvedOptions;
-  /** Settles when the manager's state is loaded and the session's journal begun (see SlotHost.begun). */
-  readonly begun: Promise<unknown>;
-  emit(event: Event): void;
-  select(handlerId: string, items: ItemInfo[], only: readonly string[] | undefined): string[];
-  addLog(entry: LogEntry): void;
-  deleteLog(handlerId: string, errorId?: string): number;
-  /** The handlers' `ctx.store`. */
-  readonly store: HandlerStoreHost;
-  /** Persists the result (item states, history) before `sessionend` and `done`; must not reject. */
-  record(result: SessionResult): Promise<void>;
-}
-
-const OPTION_KEYS = ['trigger', 'handlers', 'items', 'cookie', 'mayBotherUser', 'signal'];
 
 export class SyncSession {
   readonly id: string = crypto.randomUUID();
@@ -116,40 +86,30 @@ export class SyncSession {
     return this.#pool?.openNames() ?? [];
   }
 
-  /** @internal Runs the session; called by the manager when it is this session's turn. */
-  async run(context: SessionContext): Promise<void> {
+  /** @internal Runs the session; called by the manager when it is this session's turn. Never rejects. */
+  async run(services: SessionServices): Promise<void> {
+    if (this.#cancelled) return this.#endUnstarted();
     const startedAt = Date.now();
     this.#state = 'running';
-    const emit = (event: Event) => context.emit(event);
-    emit(new SessionEvent('sessionstart', this));
-    const { options } = context;
-    const sessionId = this.id;
+    const { options, state, events } = services;
+    // The workers start while the state loads and the journal is written (a worker takes far longer
+    // to start); the stored choices are needed only for the selection, which waits for both.
+    const begun = state.beginSession(this.id, this.trigger);
+    // Its failure also fails each handler when it reaches the selection; reported here once.
+    begun.catch(reportError);
+    events.dispatchEvent(new SessionEvent('sessionstart', this));
     const pool = new ConnectionPool({
+      sessionId: this.id,
       endpoints: options.endpoints,
       defaultEndpoint: options.defaultEndpoint,
       closeTimeout: options.timeouts.close,
-      events: {
-        open: (name, kind, handlerId) => emit(new ConnectionEvent('connectionopen', { sessionId, name, kind, handlerId })),
-        error: (name, kind, handlerId, error) => emit(new ConnectionEvent('connectionerror', { sessionId, name, kind, handlerId, error })),
-        state: (name, kind, state) => emit(new ConnectionEvent('connectionstate', { sessionId, name, kind, state })),
-        close: (name, kind, code) => emit(new ConnectionEvent('connectionclose', { sessionId, name, kind, code })),
-      },
+      events,
     });
     this.#pool = pool;
-    const only = this.#items;
-    this.#slots = this.#handlers.map((handler) => new HandlerSlot(handler, {
-      sessionId,
-      trigger: this.trigger,
-      cookie: this.#cookie,
-      mayBotherUser: this.#mayBotherUser,
-      pool,
-      begun: context.begun,
-      select: (handlerId, items) => context.select(handlerId, items, only?.[handlerId]),
-      addLog: (entry) => context.addLog(entry),
-      deleteLog: (handlerId, errorId) => context.deleteLog(handlerId, errorId),
-      store: context.store,
-      emit,
-    }));
+    const running: RunningSession = {
+      id: this.id, trigger: this.trigger, cookie: this.#cookie, mayBotherUser: this.#mayBotherUser, only: this.#items, pool, begun, services,
+    };
+    this.#slots = this.#handlers.map((handler) => new HandlerSlot(handler, running));
     for (const [handlerId, itemId] of this.#pendingSkips) this.#slots.find((s) => s.handler.id === handlerId)?.skip(itemId);
     if (this.#cancelled) for (const slot of this.#slots) slot.cancel();
     let handlers: HandlerResult[] = [];
@@ -159,7 +119,7 @@ export class SyncSession {
       // Rule 6: only now, with every handler finished, do the connections close.
       const connections = await pool.closeAll();
       const result: SessionResult = {
-        id: sessionId,
+        id: this.id,
         trigger: this.trigger,
         outcome: sessionOutcome(this.#cancelled, handlers),
         startedAt,
@@ -168,13 +128,13 @@ export class SyncSession {
         connections,
       };
       // Written before the workers end: terminating them keeps the browser busy, and a write
-      // issued behind that takes 3–4 times as long. The workers are idle by now.
-      await context.record(result);
+      // issued behind that takes far longer. The workers are idle by now. Recorded after the
+      // journal's start, even when every handler failed before it was written.
+      const record = () => state.endSession(summarize(result));
+      await begun.then(record, record).catch(reportError);
       for (const slot of this.#slots) slot.release();
-      this.#state = 'ended';
-      this.#stopListening();
-      emit(new SessionEvent('sessionend', this, result));
-      this.#done.resolve(result);
+      this.#end(result, services);
+      await begun.then((release) => release(), () => {});
     }
   }
 
@@ -190,43 +150,25 @@ export class SyncSession {
     this.#done.resolve({ id: this.id, trigger: this.trigger, outcome: 'failed', startedAt: now, endedAt: now, handlers: [], connections: [] });
   }
 
-  /** @internal Checks `synchronize()` options against the registered handlers. */
-  static validate(options: unknown, handlers: ReadonlyMap<string, ResolvedHandler>): SynchronizeOptions {
-    if (options === undefined) return {};
-    if (typeof options !== 'object' || options === null) throw new SyncError('E_INVALIDARG', 'synchronize(options) takes an object like { trigger, handlers }.');
-    const o = options as Record<string, unknown>;
-    for (const key of Object.keys(o)) {
-      if (!OPTION_KEYS.includes(key)) throw new SyncError('E_INVALIDARG', `synchronize(): unknown option '${key}'; known: ${OPTION_KEYS.join(', ')}.`);
-    }
-    if (o.trigger !== undefined && !TRIGGERS.includes(o.trigger as Trigger)) {
-      throw new SyncError('E_INVALIDARG', `synchronize(): trigger must be one of ${TRIGGERS.join(', ')}, not ${JSON.stringify(o.trigger)}.`);
-    }
-    const known = (id: unknown, where: string) => {
-      if (typeof id !== 'string' || !handlers.has(id)) {
-        throw new SyncError('E_INVALIDARG', `synchronize(): ${where} names handler ${JSON.stringify(id)}, which is not registered; registered: ${[...handlers.keys()].join(', ')}.`);
-      }
-    };
-    if (o.handlers !== undefined) {
-      if (!Array.isArray(o.handlers)) throw new SyncError('E_INVALIDARG', 'synchronize(): handlers must be an array of handler ids.');
-      for (const id of o.handlers) known(id, 'handlers');
-      if (new Set(o.handlers).size !== o.handlers.length) throw new SyncError('E_INVALIDARG', 'synchronize(): handlers lists a handler twice.');
-    }
-    if (o.items !== undefined) {
-      if (typeof o.items !== 'object' || o.items === null || Array.isArray(o.items)) throw new SyncError('E_INVALIDARG', 'synchronize(): items must map handler ids to arrays of item ids.');
-      for (const [id, list] of Object.entries(o.items)) {
-        known(id, 'items');
-        if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new SyncError('E_INVALIDARG', `synchronize(): items['${id}'] must be an array of item ids.`);
-      }
-    }
-    if (o.cookie !== undefined) {
-      try {
-        structuredClone(o.cookie);
-      } catch (cause) {
-        throw new SyncError('E_INVALIDARG', 'synchronize(): cookie must be structured-cloneable (plain data, no functions or DOM nodes).', { cause });
-      }
-    }
-    if (o.mayBotherUser !== undefined && typeof o.mayBotherUser !== 'boolean') throw new SyncError('E_INVALIDARG', 'synchronize(): mayBotherUser must be a boolean.');
-    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new SyncError('E_INVALIDARG', 'synchronize(): signal must be an AbortSignal.');
-    return o as SynchronizeOptions;
+  /**
+   * A session cancelled before its turn: no handler starts, nothing is
+   * locked, journaled, dispatched or recorded in the history; `done`
+   * resolves with every handler `cancelled` in its first phase.
+   */
+  #endUnstarted(): void {
+    const now = Date.now();
+    const handlers = this.#handlers.map((h): HandlerResult => ({
+      id: h.id, name: h.name, outcome: 'cancelled', endedIn: 'starting', error: cancelledError(h.id), items: [], startedAt: now, endedAt: now,
+    }));
+    this.#state = 'ended';
+    this.#stopListening();
+    this.#done.resolve({ id: this.id, trigger: this.trigger, outcome: 'cancelled', startedAt: now, endedAt: now, handlers, connections: [] });
+  }
+
+  #end(result: SessionResult, services: SessionServices): void {
+    this.#state = 'ended';
+    this.#stopListening();
+    services.events.dispatchEvent(new SessionEvent('sessionend', this, result));
+    this.#done.resolve(result);
   }
 }

@@ -5,11 +5,10 @@
  * one task, a loop of sends) waits for the next task tick, or until a batch
  * is full. Idle traffic costs one postMessage per frame and nothing more (no
  * tick is scheduled for it); bursts of frames cost one message per batch.
- * (Sending frames of 8 KiB and more at once instead was measured: 64 KiB
- * frames server → worker 0.77–0.79× of a socket in the worker against
- * 0.82–0.94× batched; bench/ case 2.)
+ * (Sending large frames at once instead was measured and was slower: the
+ * README's Performance section.)
  */
-import type { Frame } from '../protocol/api.ts';
+import type { Frame } from '../protocol/socket-messages.ts';
 
 /** At most this many frames in one postMessage. */
 export const MAX_BATCH_FRAMES = 64;

@@ -1,34 +1,31 @@
 /**
- * Data types shared by the sync manager (main thread) and the handler runtime
- * (worker). Types only, and neither DOM nor worker globals.
+ * The vocabulary the sync manager (main thread) and the handler runtime
+ * (worker) share: every union is declared once, as a list, with its type
+ * derived from it. Neither DOM nor worker globals.
  */
 
-/** What started a session (SyncMgr's SYNCMGRFLAG events). */
-export type Trigger = 'manual' | 'invoke' | 'online' | 'hidden' | 'idle' | 'interval' | 'startup';
+/** `true` when `value` is one of `list` (a type guard for the unions below). */
+export function isOneOf<T extends string>(list: readonly T[], value: unknown): value is T {
+  return typeof value === 'string' && (list as readonly string[]).includes(value);
+}
 
-export const TRIGGERS: readonly Trigger[] = ['manual', 'invoke', 'online', 'hidden', 'idle', 'interval', 'startup'];
+/** What can start a session (SyncMgr's SYNCMGRFLAG events). */
+export const TRIGGERS = ['manual', 'invoke', 'online', 'hidden', 'idle', 'interval', 'startup'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
 
 /** SyncMgr's item statuses plus Sync Center's `cancelled` and `disconnected`. */
-export type ItemStatus =
-  | 'pending'
-  | 'updating'
-  | 'updating-indeterminate'
-  | 'succeeded'
-  | 'failed'
-  | 'skipped'
-  | 'stopped'
-  | 'paused'
-  | 'resuming'
-  | 'cancelled'
-  | 'disconnected';
-
-export const ITEM_STATUSES: readonly ItemStatus[] = [
+export const ITEM_STATUSES = [
   'pending', 'updating', 'updating-indeterminate', 'succeeded', 'failed', 'skipped',
   'stopped', 'paused', 'resuming', 'cancelled', 'disconnected',
-];
+] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
 
 /** Statuses that end an item; afterwards it may only change to `failed`. */
 export const TERMINAL_STATUSES: readonly ItemStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
+
+export function isTerminal(status: ItemStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
 
 /** The answer of `progress()`: go on, stop this item, or stop all of this handler's items. */
 export type ProgressAnswer = 'continue' | 'cancel-item' | 'cancel-all';
@@ -42,9 +39,8 @@ export interface ProgressUpdate {
 }
 
 /** Log levels of SyncMgr's error tab. */
-export type LogLevel = 'information' | 'warning' | 'error';
-
-export const LOG_LEVELS: readonly LogLevel[] = ['information', 'warning', 'error'];
+export const LOG_LEVELS = ['information', 'warning', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Options of `ctx.logError()`. */
 export interface LogOptions {
@@ -80,7 +76,8 @@ export interface InitializeInfo {
 }
 
 /** Kinds of connection an endpoint offers. */
-export type ConnectionKind = 'websocket' | 'fetch';
+export const CONNECTION_KINDS = ['websocket', 'fetch'] as const;
+export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 
 /**
  * States of a connection: `connecting` (first attempt), `open`, `reconnecting`

@@ -4,17 +4,16 @@
  * promise form, plus the session's facts and an AbortSignal.
  */
 import type * as Comlink from 'comlink';
-import { SyncError, fail, unwrap } from '../protocol/errors.ts';
-import type { CoordinatorApi } from '../protocol/api.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { fail, unwrap } from '../protocol/wire.ts';
+import type { CoordinatorApi } from '../protocol/worker-api.ts';
 import type {
   ConnectionKind, InitializeInfo, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
 } from '../protocol/types.ts';
-import { FetchChannel } from './fetch-channel.ts';
-import { WebSocketChannel } from './websocket-channel.ts';
+import { openChannel, type ChannelOf } from './channel-kinds.ts';
 import { createHandlerStore, type HandlerStore } from './handler-store.ts';
 
-export type Channel = WebSocketChannel | FetchChannel;
-export type ChannelOf<K extends ConnectionKind> = K extends 'websocket' ? WebSocketChannel : K extends 'fetch' ? FetchChannel : Channel;
+export type { Channel, ChannelOf } from './channel-kinds.ts';
 
 export interface HandlerContext {
   readonly sessionId: string;
@@ -118,9 +117,8 @@ export function createContext(info: InitializeInfo, coordinator: Comlink.Remote<
     signal: state.controller.signal,
     async establishConnection<K extends ConnectionKind = ConnectionKind>(name?: string | null, kind?: K): Promise<ChannelOf<K>> {
       const grant = unwrap(await coordinator.establishConnection(name ?? null, kind ?? null));
-      // The manager has checked `kind` before opening anything.
-      const channel = grant.kind === 'websocket' ? new WebSocketChannel(grant) : new FetchChannel(grant.name, grant.port);
-      return channel as ChannelOf<K>;
+      // The manager has checked `kind` before opening anything, so the grant is of kind K.
+      return openChannel(grant) as ChannelOf<K>;
     },
     async progress(itemId, update) {
       const answer = unwrap(await coordinator.progress(itemId, update ?? {}));
@@ -138,7 +136,7 @@ export function createContext(info: InitializeInfo, coordinator: Comlink.Remote<
   };
 }
 
-/** The refusal of a context call made after synchronize() returned; worded as the manager's own (slot-phase.ts). */
+/** The refusal of a context call made after synchronize() returned; worded as the manager's own (coordinator/handler-phase.ts). */
 function afterEnd(handlerId: string, method: string, first: unknown): SyncError {
   const call = method.startsWith('store') ? `store.${method.slice(5).toLowerCase()}` : method;
   const subject = method !== 'establishConnection' ? '' : first === null || first === undefined ? ' for the default endpoint' : ` for endpoint ${typeof first === 'string' ? `'${first}'` : JSON.stringify(first)}`;

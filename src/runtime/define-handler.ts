@@ -2,11 +2,13 @@
  * `defineHandler()`: turns a worker module into a sync handler. It exposes the
  * handler to the manager over Comlink on a private MessagePort, posts the
  * ready handshake at once, and holds a Web Lock for the worker's life (so the
- * manager notices if the worker dies), which it asks for meanwhile.
+ * manager notices if the worker dies), which it asks for a moment later.
  */
 import * as Comlink from 'comlink';
-import { SyncError, fail, fromWire, ok } from '../protocol/errors.ts';
-import { LIFE_LOCK_DELAY, PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LockedMessage, type ReadyMessage } from '../protocol/api.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { fail, fromWire, ok } from '../protocol/wire.ts';
+import { holdLifeLock } from '../protocol/locks.ts';
+import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LockedMessage, type ReadyMessage } from '../protocol/worker-api.ts';
 import type { InitializeInfo, ItemInfo } from '../protocol/types.ts';
 import { ContextState, createContext, type HandlerContext } from './context.ts';
 
@@ -38,7 +40,8 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   let context: HandlerContext | null = null;
   let state: ContextState | null = null;
   let coordinator: Comlink.Remote<CoordinatorApi<MessagePort>> | null = null;
-  const lock = holdLifeLock(target);
+  // Refused (an opaque origin, say): the manager then relies on the worker's error events alone.
+  const lock = holdLifeLock((held) => target.postMessage({ type: 'syncmgr:locked', held }, []));
   /** `initialize`'s answer, which `items` (sent right behind it) waits for. */
   let participating: Promise<boolean> = Promise.resolve(false);
   const needContext = () => {
@@ -105,29 +108,4 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   const { port1, port2 } = new MessageChannel();
   Comlink.expose(api, port1);
   target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, port: port2, lock, prepares: typeof handler.prepare === 'function' }, [port2]);
-}
-
-/**
- * Names the Web Lock the worker holds until it dies (the manager waits for the
- * same lock to learn of it), asks for it after LIFE_LOCK_DELAY and posts
- * `syncmgr:locked` once it holds it. The handler does not wait for it: until
- * the manager hears `syncmgr:locked`, its ready time limit still runs.
- */
-function holdLifeLock(target: ReadyTarget): string | null {
-  const locks = globalThis.navigator?.locks;
-  if (!locks) return null;
-  const name = `syncmgr:worker:${crypto.randomUUID()}`;
-  // Refused (an opaque origin, say): the manager then relies on the worker's error events alone.
-  const refused = () => target.postMessage({ type: 'syncmgr:locked', held: false }, []);
-  setTimeout(() => {
-    try {
-      locks.request(name, () => {
-        target.postMessage({ type: 'syncmgr:locked', held: true }, []);
-        return new Promise<never>(() => {});
-      }).catch(refused);
-    } catch {
-      refused();
-    }
-  }, LIFE_LOCK_DELAY);
-  return name;
 }

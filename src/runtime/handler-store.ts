@@ -6,8 +6,9 @@
  * its own.
  */
 import type * as Comlink from 'comlink';
-import { SyncError, unwrap } from '../protocol/errors.ts';
-import type { CoordinatorApi } from '../protocol/api.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { unwrap } from '../protocol/wire.ts';
+import type { CoordinatorApi } from '../protocol/worker-api.ts';
 
 export interface HandlerStore {
   /** The value stored under `key`, or `undefined`. */

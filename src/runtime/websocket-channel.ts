@@ -8,8 +8,9 @@
  * never grows without bound and nothing is dropped silently. `close()` only
  * detaches this handler: the socket belongs to the session.
  */
-import { SyncError } from '../protocol/errors.ts';
-import { isFrame, type ChannelGrant, type Frame, type SocketDown } from '../protocol/api.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { frameSize, isFrame, type Frame, type SocketDown } from '../protocol/socket-messages.ts';
+import type { ChannelGrant, SendBufferOptions } from '../protocol/worker-api.ts';
 import type { ChannelReadyState, ConnectionState } from '../protocol/types.ts';
 import { FrameBatcher } from '../internal/frame-batcher.ts';
 import { TickScheduler } from '../internal/tick-scheduler.ts';
@@ -64,7 +65,7 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
   readonly binaryType = 'arraybuffer';
   readonly #port: MessagePort;
   readonly #batcher: FrameBatcher;
-  readonly #limits: ChannelGrant<unknown>['sendBuffer'];
+  readonly #limits: SendBufferOptions;
   #state: ConnectionState;
   #detached = false;
   /** Bytes sent to the manager and not yet acknowledged as gone to the network. */
@@ -75,7 +76,7 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
   #waiters: (() => void)[] = [];
 
   /** @internal Made by `ctx.establishConnection()`. */
-  constructor(grant: Omit<ChannelGrant<MessagePort>, 'kind'>) {
+  constructor(grant: ChannelGrant<MessagePort, 'websocket'>) {
     super();
     this.name = grant.name;
     this.protocol = grant.protocol;
@@ -118,7 +119,7 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
       throw new SyncError('E_UNEXPECTED', `The channel to endpoint '${this.name}' is ${state}; the frame was not sent.`);
     }
     const frame = toFrame(data, this.name);
-    const size = typeof frame === 'string' ? frame.length : frame.byteLength;
+    const size = frameSize(frame);
     if (this.bufferedAmount + size > this.#limits.maxBytes) {
       throw new SyncError('E_OUTOFMEMORY', `The channel to endpoint '${this.name}' already holds ${this.bufferedAmount} bytes not yet sent; this frame of ${size} would pass sendBuffer.maxBytes (${this.#limits.maxBytes}). Await send() to follow the network, or raise the limit.`);
     }
@@ -207,7 +208,7 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
   #flushQueue(): void {
     const queue = this.#takeQueue();
     for (const frame of queue) {
-      this.#inFlight += typeof frame === 'string' ? frame.length : frame.byteLength;
+      this.#inFlight += frameSize(frame);
       this.#batcher.push(frame);
     }
   }

@@ -2,7 +2,7 @@
  * The storage contract of syncmgr: a small asynchronous key-value store with
  * string keys and structured-cloneable values. It is dumb I/O; the policy
  * (key layout, batching, fallback, schema) lives one layer up, in the
- * manager's state (`coordinator/manager-state.ts`).
+ * manager's state (`state/`).
  *
  * Two implementations ship: {@link IndexedDbStateStore} (idb-keyval, one
  * database of its own) and {@link MemoryStateStore}. A custom store (another
@@ -40,12 +40,6 @@ export interface StateStore {
   write(changes: StateChanges): Promise<void>;
   /** Releases the store (closes the database). Optional; later calls may reopen it. */
   close?(): void | Promise<void>;
-}
-
-/** `true` when `value` has every method of a {@link StateStore}. */
-export function isStateStore(value: unknown): value is StateStore {
-  if (typeof value !== 'object' || value === null) return false;
-  return missingStoreMethods(value).length === 0;
 }
 
 /** The methods of {@link StateStore} that `value` lacks. */

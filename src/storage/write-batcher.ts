@@ -16,15 +16,15 @@ export interface WriteBatcherOptions {
   interval?: number;
   /**
    * Called when a write fails, with the batch that was not written; the
-   * batcher then goes on with the store it has now (the caller may swap it).
-   * Must not throw.
+   * batcher then goes on writing later batches to the same store (whose
+   * `write` may itself send them elsewhere: the manager's state falls back
+   * to memory that way). Must not throw.
    */
   onError(error: unknown, batch: Map<string, unknown>): Promise<void> | void;
 }
 
 export class WriteBatcher {
-  /** The store written to; swappable (fallback to memory). */
-  store: StateStore;
+  readonly #store: Pick<StateStore, 'write'>;
   readonly #interval: number;
   readonly #onError: WriteBatcherOptions['onError'];
   #pending = new Map<string, unknown>();
@@ -34,8 +34,8 @@ export class WriteBatcher {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  constructor(store: StateStore, options: WriteBatcherOptions) {
-    this.store = store;
+  constructor(store: Pick<StateStore, 'write'>, options: WriteBatcherOptions) {
+    this.#store = store;
     this.#interval = options.interval ?? STATE_FLUSH_INTERVAL;
     this.#onError = options.onError;
   }
@@ -109,7 +109,7 @@ export class WriteBatcher {
     for (const [key, value] of batch) if (value instanceof Lazy) batch.set(key, value.make());
     this.#inflight = batch;
     try {
-      await this.store.write(batch);
+      await this.#store.write(batch);
     } catch (error) {
       try {
         await this.#onError(error, batch);

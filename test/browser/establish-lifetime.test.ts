@@ -8,7 +8,7 @@ import { TestServer, type RequestRecord, type ServerState } from '../fixtures/se
 import { Reports, manager, noLiveWorkers, scripted, type Script } from '../fixtures/harness.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
 import type {
-  ConnectionEvent, HandlerRegistration, HandlerStateEvent, SlotOutcome, SyncErrorCode, SyncManager, SyncSession, WorkerLike,
+  ConnectionEvent, HandlerRegistration, HandlerStateEvent, HandlerOutcome, SyncErrorCode, SyncManager, SyncSession, WorkerLike,
 } from '../../src/index.ts';
 import { deferred } from '../../src/internal/deferred.ts';
 
@@ -78,7 +78,7 @@ interface Seen {
   type: string;
   handlerId?: string;
   phase?: string;
-  outcome?: SlotOutcome | null;
+  outcome?: HandlerOutcome | null;
   name?: string;
 }
 
@@ -156,7 +156,7 @@ test('a handler that finishes early closes nothing: the socket stays open and us
 
 interface Case {
   how: string;
-  outcome: SlotOutcome;
+  outcome: HandlerOutcome;
   /** Code of the last handler's error in the result; null when it has none. */
   code: SyncErrorCode | null;
   /** The registration of `last` (gate: see {@link gated}) and its script, if scripted. */

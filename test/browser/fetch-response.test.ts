@@ -8,8 +8,9 @@
  */
 import { expect, test } from 'vitest';
 import { FetchChannel } from '../../src/runtime/fetch-channel.ts';
-import { SyncError, toWire } from '../../src/protocol/errors.ts';
-import type { FetchDown, FetchUp } from '../../src/protocol/api.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
+import { toWire } from '../../src/protocol/wire.ts';
+import type { FetchDown, FetchUp } from '../../src/protocol/fetch-messages.ts';
 
 type Answer = (request: Extract<FetchUp, { type: 'request' }>, reply: (down: FetchDown, transfer?: Transferable[]) => void) => void;
 
@@ -22,7 +23,7 @@ function channelWith(answer: Answer): { channel: FetchChannel; credits: number[]
     if (m.type === 'request') answer(m, (down, transfer = []) => port1.postMessage(down, transfer));
     else if (m.type === 'credit') credits.push(m.bytes);
   };
-  return { channel: new FetchChannel('api', port2), credits };
+  return { channel: new FetchChannel({ kind: 'fetch', name: 'api', port: port2 }), credits };
 }
 
 function pattern(n: number): Uint8Array<ArrayBuffer> {
@@ -42,7 +43,7 @@ function whole(bytes: Uint8Array<ArrayBuffer>, contentType?: string): Answer {
 
 function pumped(chunks: Uint8Array<ArrayBuffer>[], end: 'end' | Error = 'end', headers: [string, string][] = []): Answer {
   return (request, reply) => {
-    reply({ ...head(request.id, undefined, headers), body: { kind: 'pumped' } });
+    reply({ ...head(request.id, undefined, headers), body: 'streamed' });
     for (const chunk of chunks) {
       const data = chunk.slice().buffer;
       reply({ type: 'chunk', id: request.id, data }, [data]);

@@ -2,11 +2,8 @@
 // Issue 3, streamed response bodies: a 20 MiB download reaches the worker in
 // chunks before the server has even finished sending it, intact, while the
 // main thread holds only the chunks in flight (backpressure from the worker's
-// reader, counters of what left the main thread, and the main isolate's
-// ArrayBuffer memory read over CDP). Both transports run: the default chunk
-// pump (transferred ArrayBuffers on the port, what every engine uses), and the
-// transferred ReadableStream (kept, not the default: it copies every chunk on
-// the main thread, which the memory figure shows). Small bodies cross whole.
+// reader, what crossed the channel's port, and the main isolate's ArrayBuffer
+// memory read over CDP). Small bodies cross whole.
 import { afterEach, expect, test } from 'vitest';
 import { cdp } from 'vitest/browser';
 import { TestServer, type RequestRecord } from '../fixtures/server.ts';
@@ -14,15 +11,17 @@ import { Reports, manager, noLiveWorkers, scripted, type Report } from '../fixtu
 import type { Step } from '../../workers/fixtures/script.ts';
 import type { FetchEndpoint, SyncManager } from '../../src/index.ts';
 import { FetchConnection } from '../../src/connections/fetch-connection.ts';
-import { canTransferStreams, fetchBodyStats, setStreamTransport, streamTransport } from '../../src/connections/response-body.ts';
+import { validateEndpoints, type ResolvedEndpoint } from '../../src/connections/endpoint-config.ts';
 import { FetchChannel } from '../../src/runtime/fetch-channel.ts';
-import { SyncError } from '../../src/protocol/errors.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
 import { STREAM_WINDOW_BYTES } from '../../src/connections/fetch-options.ts';
+import type { FetchDown } from '../../src/protocol/fetch-messages.ts';
 
 let reports: Reports;
 let m: SyncManager | undefined;
+let stopWatching = () => {};
 afterEach(async () => {
-  setStreamTransport('pump');
+  stopWatching();
   await m?.close();
   m = undefined;
   reports?.close();
@@ -30,7 +29,8 @@ afterEach(async () => {
 
 const MiB = 1024 * 1024;
 const SIZE = 20 * MiB;
-const TRANSPORTS = ['transfer', 'pump'] as const;
+/** Larger than every buffer between the server and the handler (loopback's socket buffers grow to tens of MiB): the server cannot finish it before the handler reads it. */
+const HUGE = 256 * MiB;
 
 function step(sessionId: string, index: number, timeout = 15_000): Promise<Report> {
   return reports.stepOf(sessionId, 'stream-h', index, timeout);
@@ -50,6 +50,37 @@ function pattern(n: number): Uint8Array<ArrayBuffer> {
 async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
   const hash = await crypto.subtle.digest('SHA-256', data);
   return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * What response bodies the main thread posts on fetch channels' ports, seen
+ * by wrapping `MessagePort.prototype.postMessage` on this page (where the
+ * manager runs): bodies sent whole and streamed, the bytes and the largest
+ * chunk of streamed bodies, and chunks whose buffer was not transferred.
+ */
+function watchBodies() {
+  const seen = { whole: 0, streamed: 0, streamedBytes: 0, largestChunk: 0, copiedChunks: 0 };
+  const original = MessagePort.prototype.postMessage as (this: MessagePort, message: unknown, transfer?: unknown) => void;
+  MessagePort.prototype.postMessage = function (this: MessagePort, message: unknown, transfer?: unknown) {
+    const down = message as FetchDown | null;
+    if (down && typeof down === 'object' && 'type' in down) {
+      if (down.type === 'response') {
+        if (down.body instanceof ArrayBuffer) seen.whole += 1;
+        else if (down.body === 'streamed') seen.streamed += 1;
+      } else if (down.type === 'chunk') {
+        // Read before posting: a transferred buffer is detached afterwards.
+        const bytes = down.data.byteLength;
+        seen.streamedBytes += bytes;
+        seen.largestChunk = Math.max(seen.largestChunk, bytes);
+        if (!(Array.isArray(transfer) && transfer.includes(down.data))) seen.copiedChunks += 1;
+      }
+    }
+    original.call(this, message, transfer);
+  } as typeof MessagePort.prototype.postMessage;
+  stopWatching = () => {
+    MessagePort.prototype.postMessage = original;
+  };
+  return seen;
 }
 
 /** Samples the main isolate's ArrayBuffer backing store (CDP Runtime.getHeapUsage) until stopped; answers the peak above the start. */
@@ -75,82 +106,67 @@ function sampleMainMemory() {
 const bytesRecord = (requests: RequestRecord[]) => requests.find((r) => r.path === 'bytes');
 const round = (x: number) => Math.round(x * 10) / 10;
 
-test('streamed bodies are pumped as transferred chunks by default; the stream-transfer feature test says yes in Chromium', () => {
-  expect(streamTransport()).toBe('pump');
-  expect(canTransferStreams()).toBe(true);
-  setStreamTransport('transfer');
-  expect(streamTransport()).toBe('transfer');
+test('a 20 MiB download reaches the worker in chunks long before the server has sent it all, intact, transferred chunk by chunk and never whole in the main thread', { timeout: 60_000 }, async () => {
+  reports = new Reports();
+  const server = TestServer.create();
+  const bodies = watchBodies();
+  const stopSampling = sampleMainMemory();
+  // Paced: the server waits 2 ms after each 64 KiB, so sending 20 MiB takes at least 640 ms.
+  const session = start({ url: server.apiUrl }, [
+    { op: 'fetch-stream', on: 'api', path: `bytes?n=${SIZE}&paceMs=2`, responseBody: 'stream', afterFirstChunk: 'report' },
+  ]);
+
+  const first = await reports.wait((r) => r.sessionId === session.id && r.phase === 'first-chunk', 15_000);
+  expect(bytesRecord((await server.state()).requests)).toMatchObject({ status: 200, finished: false, aborted: false });
+
+  const done = await step(session.id, 1, 30_000);
+  const peak = await stopSampling();
+  await session.done;
+  const value = done.value as { bytes: number; chunks: number; sha256: string; firstChunkMs: number; totalMs: number };
+  expect(value.bytes).toBe(SIZE);
+  expect(value.sha256).toBe(await sha256(pattern(SIZE)));
+  expect(value.chunks).toBeGreaterThan(10);
+  expect(value.firstChunkMs).toBeLessThan(value.totalMs / 4);
+  expect(bytesRecord((await server.state()).requests)).toMatchObject({ finished: true, aborted: false });
+  // The main thread streamed it as transferred chunks and never read it whole.
+  expect(bodies).toMatchObject({ whole: 0, streamed: 1, streamedBytes: SIZE, copiedChunks: 0 });
+  // Every chunk is transferred, so the main isolate's ArrayBuffer memory does not grow with the body.
+  expect(peak).toBeLessThan(4 * MiB);
+  console.log(`[fetch-stream] paced 20 MiB: first chunk after ${round(value.firstChunkMs)} ms (${(first.value as { bytes: number }).bytes} B), `
+    + `last byte after ${round(value.totalMs)} ms, ${value.chunks} chunks; main-isolate ArrayBuffer peak +${round(peak / MiB)} MiB`);
+  await noLiveWorkers();
 });
 
-for (const transport of TRANSPORTS) {
-  test(`${transport}: a 20 MiB download reaches the worker in chunks long before the server has sent it all, intact, never whole in the main thread`, { timeout: 60_000 }, async () => {
-    setStreamTransport(transport);
-    reports = new Reports();
-    const server = TestServer.create();
-    const before = { ...fetchBodyStats };
-    // Sampling memory over CDP while a transferred stream runs stalls that stream for seconds here, so
-    // the transferred stream's memory is measured by the figures test instead.
-    const stopSampling = transport === 'pump' ? sampleMainMemory() : async () => Number.NaN;
-    // Paced: the server waits 2 ms after each 64 KiB, so sending 20 MiB takes at least 640 ms.
-    const session = start({ url: server.apiUrl }, [
-      { op: 'fetch-stream', on: 'api', path: `bytes?n=${SIZE}&paceMs=2`, responseBody: 'stream', afterFirstChunk: 'report' },
-    ]);
-
-    const first = await reports.wait((r) => r.sessionId === session.id && r.phase === 'first-chunk', 15_000);
-    expect(bytesRecord((await server.state()).requests)).toMatchObject({ status: 200, finished: false, aborted: false });
-
-    const done = await step(session.id, 1, 30_000);
-    const peak = await stopSampling();
-    await session.done;
-    const value = done.value as { bytes: number; chunks: number; sha256: string; firstChunkMs: number; totalMs: number };
-    expect(value.bytes).toBe(SIZE);
-    expect(value.sha256).toBe(await sha256(pattern(SIZE)));
-    expect(value.chunks).toBeGreaterThan(10);
-    expect(value.firstChunkMs).toBeLessThan(value.totalMs / 4);
-    expect(bytesRecord((await server.state()).requests)).toMatchObject({ finished: true, aborted: false });
-    // The main thread streamed it and never read it whole.
-    expect(fetchBodyStats.whole - before.whole).toBe(0);
-    expect(fetchBodyStats.streamed - before.streamed).toBe(1);
-    expect(fetchBodyStats.streamedBytes - before.streamedBytes).toBe(SIZE);
-    // The pump transfers every chunk, so the main isolate's ArrayBuffer memory does not grow with the body.
-    if (transport === 'pump') expect(peak).toBeLessThan(4 * MiB);
-    console.log(`[fetch-stream] ${transport}, paced 20 MiB: first chunk after ${round(value.firstChunkMs)} ms (${(first.value as { bytes: number }).bytes} B), `
-      + `last byte after ${round(value.totalMs)} ms, ${value.chunks} chunks; main-isolate ArrayBuffer peak +${round(peak / MiB)} MiB`);
-    await noLiveWorkers();
-  });
-
-  test(`${transport}: backpressure: while the handler does not read, the main thread does not read ahead`, { timeout: 60_000 }, async () => {
-    setStreamTransport(transport);
-    reports = new Reports();
-    const server = TestServer.create();
-    const before = { ...fetchBodyStats };
-    // Not paced: without backpressure the main thread would have all 20 MiB within a few hundred ms.
-    const session = start({ url: server.apiUrl }, [
-      { op: 'fetch-stream', on: 'api', path: `bytes?n=${SIZE}`, responseBody: 'stream', afterFirstChunk: 'wait' },
-    ]);
-    await reports.wait((r) => r.sessionId === session.id && r.phase === 'first-chunk', 15_000);
-    await new Promise((r) => setTimeout(r, 500));
-    const passed = fetchBodyStats.streamedBytes - before.streamedBytes;
-    // The pump's window plus the chunks read before the handler stopped (Chromium hands out up to ~2 MiB at a time).
-    expect(passed).toBeLessThan(STREAM_WINDOW_BYTES + 6 * MiB);
-    reports.release(session.id, 'stream-h');
-    const value = (await step(session.id, 1, 30_000)).value as { bytes: number; sha256: string };
-    await session.done;
-    expect(value.bytes).toBe(SIZE);
-    expect(value.sha256).toBe(await sha256(pattern(SIZE)));
-    expect(fetchBodyStats.largestChunk).toBeLessThanOrEqual(4 * MiB);
-    console.log(`[fetch-stream] ${transport}: the main thread passed ${round(passed / MiB)} MiB of 20 MiB while the handler paused 500 ms`);
-    await noLiveWorkers();
-  });
-}
+test('backpressure: while the handler does not read, the main thread does not read ahead', { timeout: 60_000 }, async () => {
+  reports = new Reports();
+  const server = TestServer.create();
+  const bodies = watchBodies();
+  // Not paced: without backpressure the main thread would have all 20 MiB within a few hundred ms.
+  const session = start({ url: server.apiUrl }, [
+    { op: 'fetch-stream', on: 'api', path: `bytes?n=${SIZE}`, responseBody: 'stream', afterFirstChunk: 'wait' },
+  ]);
+  await reports.wait((r) => r.sessionId === session.id && r.phase === 'first-chunk', 15_000);
+  await new Promise((r) => setTimeout(r, 500));
+  const passed = bodies.streamedBytes;
+  // The window plus the chunks read before the handler stopped (an engine hands out a few MiB at a time).
+  expect(passed).toBeLessThan(STREAM_WINDOW_BYTES + 6 * MiB);
+  reports.release(session.id, 'stream-h');
+  const value = (await step(session.id, 1, 30_000)).value as { bytes: number; sha256: string };
+  await session.done;
+  expect(value.bytes).toBe(SIZE);
+  expect(value.sha256).toBe(await sha256(pattern(SIZE)));
+  expect(bodies.streamedBytes).toBe(SIZE);
+  expect(bodies.largestChunk).toBeLessThanOrEqual(4 * MiB);
+  console.log(`[fetch-stream] the main thread passed ${round(passed / MiB)} MiB of 20 MiB while the handler paused 500 ms`);
+  await noLiveWorkers();
+});
 
 test('figures: time to the first chunk and to the last byte of 20 MiB, and the main isolate\'s ArrayBuffer memory left after it', { timeout: 90_000 }, async () => {
   reports = new Reports();
   const session = cdp();
   const runs: Record<string, { firstChunkMs: number; totalMs: number; left: number }[]> = {};
   for (let rep = 0; rep < 3; rep++) {
-    for (const [label, transport, responseBody] of [['stream (pump)', 'pump', 'stream'], ['stream (transfer)', 'transfer', 'stream'], ['whole', 'pump', 'whole']] as const) {
-      setStreamTransport(transport);
+    for (const responseBody of ['stream', 'whole'] as const) {
       const server = TestServer.create();
       await session.send('HeapProfiler.collectGarbage');
       const { backingStorageSize: base } = await session.send('Runtime.getHeapUsage');
@@ -161,61 +177,62 @@ test('figures: time to the first chunk and to the last byte of 20 MiB, and the m
       await s.done;
       await m!.close();
       expect(value.bytes).toBe(SIZE);
-      (runs[label] ??= []).push({ firstChunkMs: value.firstChunkMs, totalMs: value.totalMs, left: after - base });
+      (runs[responseBody] ??= []).push({ firstChunkMs: value.firstChunkMs, totalMs: value.totalMs, left: after - base });
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rows = Object.entries(runs).map(([label, list]) => {
     const first = median(list.map((r) => r.firstChunkMs));
     const total = median(list.map((r) => r.totalMs));
-    if (label.startsWith('stream')) expect(first).toBeLessThan(total / 2);
+    if (label === 'stream') expect(first).toBeLessThan(total / 2);
     return `${label}: first chunk ${round(first)} ms, last byte ${round(total)} ms, main-isolate ArrayBuffers left +${round(median(list.map((r) => r.left)) / MiB)} MiB`;
   });
-  expect(median(runs['stream (pump)']!.map((r) => r.left))).toBeLessThan(4 * MiB);
+  expect(median(runs.stream!.map((r) => r.left))).toBeLessThan(4 * MiB);
   console.log(`[fetch-stream] 20 MiB, medians of 3 (Vitest's Playwright page: absolute times are slower than a bare browser):\n  ${rows.join('\n  ')}`);
 });
 
-for (const transport of TRANSPORTS) {
-  test(`${transport}: aborting from the worker ends the request on the server, before the response and mid-stream; so does cancelling the body`, { timeout: 30_000 }, async () => {
-    setStreamTransport(transport);
-    reports = new Reports();
-    const server = TestServer.create();
-    const session = start({ url: server.apiUrl }, [
-      { op: 'fetch', on: 'api', path: 'slow?ms=10000', read: 'text', abortAfterMs: 200 },
-      { op: 'fetch-stream', on: 'api', path: `bytes?n=${SIZE}`, responseBody: 'stream', afterFirstChunk: 'abort' },
-      { op: 'fetch-stream', on: 'api', path: `bytes?n=${SIZE}&c=1`, responseBody: 'stream', afterFirstChunk: 'cancel' },
-      { op: 'wait' },
-    ]);
-    const beforeResponse = await step(session.id, 1);
-    expect(beforeResponse.ok).toBe(false);
-    expect(beforeResponse.error?.message).toBe('fixture: aborted after 200 ms');
-    const midStream = await step(session.id, 2);
-    expect(midStream.ok).toBe(false);
-    expect(midStream.error).toMatchObject({ code: 'E_ABORT', message: 'fixture: aborted after the first chunk' });
-    const cancelled = await step(session.id, 3);
-    expect(cancelled.value).toMatchObject({ status: 200, cancelled: true });
-    // The handler still runs (it waits), so it is its abort, not the end of the session, that the server sees.
-    const records = await server.waitFor((s) => (s.requests.length === 3 && s.requests.every((r) => r.aborted) ? s.requests : null));
-    reports.release(session.id, 'stream-h');
-    const result = await session.done;
-    expect(result.handlers[0]!.outcome).toBe('succeeded');
+test('aborting from the worker ends the request on the server, before the response and mid-stream; so does cancelling the body', { timeout: 30_000 }, async () => {
+  reports = new Reports();
+  const server = TestServer.create();
+  // The bodies are larger than loopback can buffer, and the first request is aborted only once the
+  // server has it: the server sees each request end early, however slow the machine is.
+  const session = start({ url: server.apiUrl }, [
+    { op: 'fetch', on: 'api', path: 'slow?ms=120000', read: 'text', abortOnRelease: true },
+    { op: 'fetch-stream', on: 'api', path: `bytes?n=${HUGE}`, responseBody: 'stream', afterFirstChunk: 'abort' },
+    { op: 'fetch-stream', on: 'api', path: `bytes?n=${HUGE}&c=1`, responseBody: 'stream', afterFirstChunk: 'cancel' },
+    { op: 'wait' },
+  ]);
+  await server.waitFor((s) => s.requests.some((r) => r.path === 'slow'), 15_000);
+  reports.release(session.id, 'stream-h');
+  const beforeResponse = await step(session.id, 1);
+  expect(beforeResponse.ok).toBe(false);
+  expect(beforeResponse.error?.message).toBe('fixture: aborted on release');
+  const midStream = await step(session.id, 2);
+  expect(midStream.ok).toBe(false);
+  expect(midStream.error).toMatchObject({ code: 'E_ABORT', message: 'fixture: aborted after the first chunk' });
+  const cancelled = await step(session.id, 3);
+  expect(cancelled.value).toMatchObject({ status: 200, cancelled: true });
+  // The handler still runs (it waits), so it is its abort, not the end of the session, that the server sees.
+  const records = await server.waitFor((s) => (s.requests.length === 3 && s.requests.every((r) => r.aborted) ? s.requests : null), 15_000);
+  reports.release(session.id, 'stream-h');
+  const result = await session.done;
+  expect(result.handlers[0]!.outcome).toBe('succeeded');
 
-    expect(records.map((r) => [r.path, r.query, r.aborted, r.finished])).toEqual([
-      ['slow', 'ms=10000', true, false],
-      ['bytes', `n=${SIZE}`, true, false],
-      ['bytes', `n=${SIZE}&c=1`, true, false],
-    ]);
-    // Nothing was left running for the end of the session to abort.
-    expect(result.connections.map((c) => c.abortedRequests)).toEqual([0]);
-    await noLiveWorkers();
-  });
-}
+  expect(records.map((r) => [r.path, r.query, r.aborted, r.finished])).toEqual([
+    ['slow', 'ms=120000', true, false],
+    ['bytes', `n=${HUGE}`, true, false],
+    ['bytes', `n=${HUGE}&c=1`, true, false],
+  ]);
+  // Nothing was left running for the end of the session to abort.
+  expect(result.connections.map((c) => c.abortedRequests)).toEqual([0]);
+  await noLiveWorkers();
+});
 
 test('the end of the session aborts a body still streaming: the server sees the connection closed', { timeout: 30_000 }, async () => {
   reports = new Reports();
   const server = TestServer.create();
   const session = start({ url: server.apiUrl }, [
-    { op: 'fetch', on: 'api', path: 'bytes?n=268435456', responseBody: 'stream', noAwait: true },
+    { op: 'fetch', on: 'api', path: `bytes?n=${HUGE}`, responseBody: 'stream', noAwait: true },
     { op: 'wait', ms: 300 },
   ]);
   const result = await session.done;
@@ -225,30 +242,28 @@ test('the end of the session aborts a body still streaming: the server sees the 
   await noLiveWorkers();
 });
 
-for (const transport of TRANSPORTS) {
-  test(`${transport}: when the connection closes (the session ends), a body still streaming errors with E_ABORT on the handler's side`, async () => {
-    // The two ends wired on the page itself (a worker would be terminated with the session before it could report).
-    setStreamTransport(transport);
-    const server = TestServer.create();
-    const connection = await FetchConnection.open('api', { kind: 'fetch', url: server.apiUrl }, new AbortController().signal);
-    const channel = new FetchChannel('api', connection.attach());
-    const response = await channel.fetch(`bytes?n=${SIZE}`, { responseBody: 'stream' });
-    const reader = response.body!.getReader();
-    expect((await reader.read()).value!.byteLength).toBeGreaterThan(0);
-    expect(await connection.close()).toEqual({ closeCode: null, abortedRequests: 1 });
-    const error = await reader.read().then(() => null, (e: unknown) => e);
-    expect(SyncError.is(error, 'E_ABORT')).toBe(true);
-    expect((error as Error).message).toContain('the sync session ended');
-    expect(channel.open).toBe(false);
-    await expect(channel.fetch('health')).rejects.toMatchObject({ code: 'E_ABORT' });
-    expect(await server.waitFor((s) => s.requests.find((r) => r.path === 'bytes' && r.aborted))).toMatchObject({ finished: false });
-  });
-}
+test('when the connection closes (the session ends), a body still streaming errors with E_ABORT on the handler\'s side', async () => {
+  // The two ends wired on the page itself (a worker would be terminated with the session before it could report).
+  const server = TestServer.create();
+  const endpoint = validateEndpoints({ api: { kind: 'fetch', url: server.apiUrl } }).get('api') as ResolvedEndpoint<'fetch'>;
+  const connection = await FetchConnection.open(endpoint, new AbortController().signal);
+  const channel = new FetchChannel(connection.attach());
+  const response = await channel.fetch(`bytes?n=${HUGE}`, { responseBody: 'stream' });
+  const reader = response.body!.getReader();
+  expect((await reader.read()).value!.byteLength).toBeGreaterThan(0);
+  expect(await connection.close()).toEqual({ closeCode: null, abortedRequests: 1 });
+  const error = await reader.read().then(() => null, (e: unknown) => e);
+  expect(SyncError.is(error, 'E_ABORT')).toBe(true);
+  expect((error as Error).message).toContain('the sync session ended');
+  expect(channel.open).toBe(false);
+  await expect(channel.fetch('health')).rejects.toMatchObject({ code: 'E_ABORT' });
+  expect(await server.waitFor((s) => s.requests.find((r) => r.path === 'bytes' && r.aborted))).toMatchObject({ finished: false });
+});
 
 test('small bodies cross whole; a body of unknown length crosses whole when it ends within wholeBodyLimit, else it streams', async () => {
   reports = new Reports();
   const server = TestServer.create();
-  const before = { ...fetchBodyStats };
+  const bodies = watchBodies();
   const session = start({ url: server.apiUrl, wholeBodyLimit: MiB }, [
     { op: 'fetch', on: 'api', path: 'bytes?n=100000', read: 'bytes' }, // 1: known, small → whole
     { op: 'fetch', on: 'api', path: 'bytes?n=100000&chunked=1', read: 'bytes' }, // 2: unknown, small → whole
@@ -263,7 +278,9 @@ test('small bodies cross whole; a body of unknown length crosses whole when it e
   for (const [i, size] of sizes.entries()) {
     expect((await step(session.id, i + 1)).value, `step ${i + 1}`).toMatchObject({ status: 200, bytes: size, sha256: await sha256(pattern(size)) });
   }
-  expect(fetchBodyStats.whole - before.whole).toBe(3);
-  expect(fetchBodyStats.streamed - before.streamed).toBe(3);
+  // The probe-less endpoint sends nothing else whole: exactly the three whole bodies and the three streamed ones.
+  expect(bodies.whole).toBe(3);
+  expect(bodies.streamed).toBe(3);
+  expect(bodies.streamedBytes).toBe(3 * MiB + 3 * MiB + 1000);
   await noLiveWorkers();
 });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { SyncError, fail, fromWire, isWireError, ok, toWire, unwrap } from '../../src/protocol/errors.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
+import { fail, fromWire, ok, toWire, unwrap } from '../../src/protocol/wire.ts';
 
 describe('SyncError on the wire', () => {
   test('code, message and a chain of causes survive a structured clone', () => {
@@ -41,11 +42,5 @@ describe('SyncError on the wire', () => {
   test('outcomes unwrap to the value or throw the rebuilt error', () => {
     expect(unwrap(ok(5))).toBe(5);
     expect(() => unwrap(fail(new SyncError('E_TIMEOUT', 'late')))).toThrow(expect.objectContaining({ code: 'E_TIMEOUT', message: 'late' }));
-  });
-
-  test('isWireError checks the shape and the code', () => {
-    expect(isWireError({ name: 'SyncError', message: 'm', code: 'E_FAIL' })).toBe(true);
-    expect(isWireError({ name: 'SyncError', message: 'm', code: 'E_NOPE' })).toBe(false);
-    expect(isWireError({ message: 'm' })).toBe(false);
   });
 });

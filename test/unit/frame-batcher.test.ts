@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { BURST_GAP_MS, FrameBatcher, MAX_BATCH_BYTES, MAX_BATCH_FRAMES, type FramePort } from '../../src/internal/frame-batcher.ts';
-import type { Frame } from '../../src/protocol/api.ts';
+import type { Frame } from '../../src/protocol/socket-messages.ts';
 
 /** A port that records what is posted (a frame or an array of frames) and what is transferred. */
 function recorder() {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { checkStoreKey, checkStorePrefix, checkStoreValue } from '../../src/coordinator/handler-store.ts';
+import { checkStoreKey, checkStorePrefix, checkStoreValue } from '../../src/state/store-input.ts';
 import { MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from '../../src/protocol/types.ts';
-import { SyncError } from '../../src/protocol/errors.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
 import { estimateSize } from '../../src/storage/value-size.ts';
 
 function code(fn: () => unknown): string | null {

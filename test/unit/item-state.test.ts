@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { applyProgress, canChangeStatus, newItemState, parseItems, parseProgressUpdate } from '../../src/coordinator/item-state.ts';
-import { SyncError } from '../../src/protocol/errors.ts';
+import { applyProgress, canChangeStatus, newItemState } from '../../src/coordinator/item-state.ts';
+import { parseItems, parseProgressUpdate } from '../../src/coordinator/handler-input.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
 import { ITEM_STATUSES, TERMINAL_STATUSES } from '../../src/protocol/types.ts';
 
 describe('item status rule', () => {

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { LogBook, type LogEntry } from '../../src/coordinator/log-book.ts';
+import { LogBook, type LogEntry } from '../../src/state/log-book.ts';
 
 const entry = (handlerId: string, errorId: string, text = errorId): LogEntry => ({
   errorId, level: 'error', text, handlerId, itemId: null, actionable: false, time: 1, sessionId: 's',

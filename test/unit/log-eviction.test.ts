@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { LogBook, MAX_LOG_ENTRIES, type LogEntry } from '../../src/coordinator/log-book.ts';
+import { LogBook, MAX_LOG_ENTRIES, type LogEntry } from '../../src/state/log-book.ts';
 import type { LogLevel } from '../../src/protocol/types.ts';
 
 const entry = (errorId: string, level: LogLevel, handlerId: string | null = 'h'): LogEntry => ({

@@ -4,39 +4,55 @@
  * handler namespaces and the fallback to memory.
  */
 import { describe, expect, test } from 'vitest';
-import { ManagerState, type SessionLocks, type StateHost } from '../../src/coordinator/manager-state.ts';
-import { KEYS, MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION, migrate } from '../../src/coordinator/state-records.ts';
+import { ManagerState, type StateOptions } from '../../src/state/manager-state.ts';
+import { KEYS, MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION } from '../../src/state/records.ts';
+import { migrate } from '../../src/state/migrations.ts';
+import type { LogEvent, StateChangeEvent, StorageFallbackEvent } from '../../src/state/events.ts';
+import type { Locks } from '../../src/protocol/locks.ts';
 import { MemoryStateStore } from '../../src/storage/memory-state-store.ts';
 import type { StateChanges, StateStore } from '../../src/storage/state-store.ts';
-import type { SessionResult } from '../../src/coordinator/result.ts';
-import { MAX_LOG_ENTRIES, type LogEntry } from '../../src/coordinator/log-book.ts';
-import { SyncError } from '../../src/protocol/errors.ts';
+import { summarize, type SessionResult } from '../../src/coordinator/result.ts';
+import { MAX_LOG_ENTRIES, type LogEntry } from '../../src/state/log-book.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
 import { MAX_STORE_KEYS } from '../../src/protocol/types.ts';
 
-function setup(storage: StateHost['storage'], extra: Partial<StateHost> = {}) {
+/** Every handler's display name is its id in capitals. */
+class CapitalNames extends Map<string, string> {
+  override get(id: string): string {
+    return id.toUpperCase();
+  }
+}
+
+function setup(storage: StateOptions['storage'], extra: Partial<StateOptions> = {}) {
   const events: string[] = [];
   const fallbacks: SyncError[] = [];
-  const host: StateHost = {
+  const target = new EventTarget();
+  target.addEventListener('statechange', (e) => {
+    const { part, handlerId } = e as StateChangeEvent;
+    events.push(part === 'items' ? `items:${handlerId}` : part);
+  });
+  target.addEventListener('log', (e) => {
+    const { action, entries } = e as LogEvent;
+    events.push(`log:${action}:${entries.map((entry) => entry.errorId).join(',')}`);
+  });
+  target.addEventListener('storagefallback', (e) => {
+    fallbacks.push((e as StorageFallbackEvent).error as SyncError);
+    events.push('fallback');
+  });
+  const options: StateOptions = {
     name: 'app',
     storage,
     timeout: 300,
     flushInterval: 20,
     locks: null,
-    createIndexedDb: () => {
+    openIndexedDb: () => {
       throw new Error('no IndexedDB in Node');
     },
-    handlerName: (id) => id.toUpperCase(),
-    loaded: () => events.push('loaded'),
-    itemsChanged: (h) => events.push(`items:${h}`),
-    sessionsChanged: () => events.push('sessions'),
-    logChanged: (action, entries) => events.push(`log:${action}:${entries.map((e) => e.errorId).join(',')}`),
-    fellBack: (error) => {
-      fallbacks.push(error);
-      events.push('fallback');
-    },
+    handlerNames: new CapitalNames(),
+    events: target,
     ...extra,
   };
-  return { state: new ManagerState(host), events, fallbacks };
+  return { state: new ManagerState(options), events, fallbacks };
 }
 
 const entry = (errorId: string, level: LogEntry['level'] = 'information'): LogEntry => ({
@@ -124,7 +140,7 @@ describe('ManagerState', () => {
     expect(await store.get(KEYS.journal)).toMatchObject({ sessionId: 's1', handlers: [] });
     state.select('h', [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }, { id: 'c', name: 'C' }], undefined);
     state.addLog({ ...entry('why', 'error'), itemId: 'b', sessionId: 's1' });
-    await state.endSession(result('s1', { a: 'succeeded', b: 'failed', c: 'skipped' }));
+    await state.endSession(summarize(result('s1', { a: 'succeeded', b: 'failed', c: 'skipped' })));
     release();
     expect(await store.get(KEYS.journal)).toBeUndefined();
     const items = state.items('h');
@@ -133,7 +149,7 @@ describe('ManagerState', () => {
     ]);
     const failed = result('s2', { a: 'failed' }, { outcome: 'failed', error: new SyncError('E_FAIL', 'server said no') });
     await state.beginSession('s2', 'manual');
-    await state.endSession(failed);
+    await state.endSession(summarize(failed));
     expect(state.items('h')[0]!.lastError).toEqual({ name: 'SyncError', code: 'E_FAIL', message: 'server said no' });
     expect(state.items('h')[0]!.lastSuccess).toBe(200);
     expect(state.sessions().map((s) => [s.id, s.outcome, s.handlers[0]!.items.map((i) => i.status)])).toEqual([
@@ -172,7 +188,7 @@ describe('ManagerState', () => {
   test("the journal of a session alive in another tab (its lock held) is left alone", async () => {
     const store = new MemoryStateStore();
     const held = new Set<string>();
-    const locks: SessionLocks = {
+    const locks: Locks = {
       hold: async (name) => (held.add(name), () => held.delete(name)),
       held: async () => [...held],
     };
@@ -192,7 +208,7 @@ describe('ManagerState', () => {
     for (let i = 0; i < MAX_LOG_ENTRIES + 100; i++) state.addLog(entry(`i${i}`));
     for (let i = 0; i < MAX_SESSION_HISTORY + 5; i++) {
       await state.beginSession(`s${i}`, 'manual');
-      await state.endSession(result(`s${i}`, {}));
+      await state.endSession(summarize(result(`s${i}`, {})));
     }
     await state.flush();
     expect(state.log()).toHaveLength(MAX_LOG_ENTRIES);
@@ -205,28 +221,28 @@ describe('ManagerState', () => {
   test('handler keys live under handler/<id>/: no handler sees another, none reaches the manager keys', async () => {
     const store = new MemoryStateStore();
     const { state } = setup(store);
-    await state.storeSet('h1', 'cursor', 1);
-    await state.storeSet('h2', 'cursor', 2);
-    await state.storeSet('h1', '../../manager/meta', 'not the meta');
-    await state.storeSet('h1', '/h2/cursor', 'not h2');
-    expect(await state.storeGet('h2', 'cursor')).toBe(2);
-    expect(await state.storeKeys('h1', undefined)).toEqual(['../../manager/meta', '/h2/cursor', 'cursor']);
-    expect(await state.storeEntries('h2', null)).toEqual([['cursor', 2]]);
+    await state.handlerStores.set('h1', 'cursor', 1);
+    await state.handlerStores.set('h2', 'cursor', 2);
+    await state.handlerStores.set('h1', '../../manager/meta', 'not the meta');
+    await state.handlerStores.set('h1', '/h2/cursor', 'not h2');
+    expect(await state.handlerStores.get('h2', 'cursor')).toBe(2);
+    expect(await state.handlerStores.keys('h1', undefined)).toEqual(['../../manager/meta', '/h2/cursor', 'cursor']);
+    expect(await state.handlerStores.entries('h2', null)).toEqual([['cursor', 2]]);
     await state.flush();
     expect(await store.get(KEYS.meta)).toEqual({ schema: STATE_SCHEMA_VERSION });
     expect(await store.keys('handler/')).toEqual(['handler/h1/../../manager/meta', 'handler/h1//h2/cursor', 'handler/h1/cursor', 'handler/h2/cursor']);
-    expect(await state.storeDelete('h1', 'cursor')).toBe(true);
-    expect(await state.storeDelete('h1', 'cursor')).toBe(false);
-    expect(await state.storeGet('h1', 'cursor')).toBeUndefined();
-    expect(await state.storeEntries('h1', '/')).toEqual([['/h2/cursor', 'not h2']]);
+    expect(await state.handlerStores.delete('h1', 'cursor')).toBe(true);
+    expect(await state.handlerStores.delete('h1', 'cursor')).toBe(false);
+    expect(await state.handlerStores.get('h1', 'cursor')).toBeUndefined();
+    expect(await state.handlerStores.entries('h1', '/')).toEqual([['/h2/cursor', 'not h2']]);
   });
 
   test(`a handler may keep MAX_STORE_KEYS (${MAX_STORE_KEYS}) keys; one more is E_OUTOFMEMORY`, async () => {
     const { state } = setup('memory');
-    for (let i = 0; i < MAX_STORE_KEYS; i++) await state.storeSet('h', `k${i}`, i);
-    await expect(state.storeSet('h', 'one-more', 1)).rejects.toMatchObject({ code: 'E_OUTOFMEMORY' });
-    await state.storeSet('h', 'k0', 'replacing is fine');
-    await state.storeSet('other', 'k', 'another handler has its own room');
+    for (let i = 0; i < MAX_STORE_KEYS; i++) await state.handlerStores.set('h', `k${i}`, i);
+    await expect(state.handlerStores.set('h', 'one-more', 1)).rejects.toMatchObject({ code: 'E_OUTOFMEMORY' });
+    await state.handlerStores.set('h', 'k0', 'replacing is fine');
+    await state.handlerStores.set('other', 'k', 'another handler has its own room');
   });
 });
 
@@ -272,10 +288,10 @@ describe('fallback to memory', () => {
     expect(state.log().map((e) => [e.errorId, e.level, e.handlerId])).toEqual([['syncmgr:storage-fallback', 'warning', null]]);
     expect(events.filter((e) => e === 'fallback' || e.startsWith('log:add'))).toEqual(['fallback', 'log:add:syncmgr:storage-fallback']);
     expect(state.select('h', [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }], undefined)).toEqual(['b']);
-    await state.storeSet('h', 'cursor', 7);
-    expect(await state.storeGet('h', 'cursor')).toBe(7);
+    await state.handlerStores.set('h', 'cursor', 7);
+    expect(await state.handlerStores.get('h', 'cursor')).toBe(7);
     await state.beginSession('s', 'manual');
-    await state.endSession(result('s', { b: 'succeeded' }));
+    await state.endSession(summarize(result('s', { b: 'succeeded' })));
     const callsAfterFallback = broken.calls;
     await state.flush();
     expect(broken.calls).toBe(callsAfterFallback);
@@ -289,17 +305,17 @@ describe('fallback to memory', () => {
       write: (changes: StateChanges) => (quota ? Promise.reject(new DOMException('Quota exceeded', 'QuotaExceededError')) : store.write(changes)),
     });
     const { state, fallbacks } = setup(flaky);
-    await state.storeSet('h', 'cursor', 'kept');
+    await state.handlerStores.set('h', 'cursor', 'kept');
     await state.flush();
     quota = true;
     state.setItemChecked('h', 'a', false);
-    await state.storeSet('h', 'next', 'also kept');
+    await state.handlerStores.set('h', 'next', 'also kept');
     await state.flush();
     await state.flush();
     expect(fallbacks).toHaveLength(1);
     expect(fallbacks[0]!.cause).toMatchObject({ name: 'QuotaExceededError' });
     expect(state.storage).toBe('memory');
-    expect(await state.storeEntries('h', '')).toEqual([['cursor', 'kept'], ['next', 'also kept']]);
+    expect(await state.handlerStores.entries('h', '')).toEqual([['cursor', 'kept'], ['next', 'also kept']]);
     expect(state.select('h', [{ id: 'a', name: 'A' }], undefined)).toEqual([]);
   });
 

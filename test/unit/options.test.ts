@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_TIMEOUTS, resolveOptions } from '../../src/coordinator/options.ts';
-import { SyncError } from '../../src/protocol/errors.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
 import { MemoryStateStore } from '../../src/storage/memory-state-store.ts';
 
 const worker = () => ({ postMessage() {}, addEventListener() {}, removeEventListener() {}, terminate() {} });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { asBaseUrl, resolveInside } from '../../src/connections/path.ts';
-import { SyncError } from '../../src/protocol/errors.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
 
 const base = asBaseUrl('https://example.test/t/x/api', undefined);
 

@@ -5,7 +5,7 @@ import {
 } from '../../src/connections/retry-policy.ts';
 import { resolveFetchOptions, DEFAULT_WHOLE_BODY_LIMIT } from '../../src/connections/fetch-options.ts';
 import { validateEndpoints } from '../../src/connections/endpoint-config.ts';
-import { SyncError } from '../../src/protocol/errors.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0); // Tue, 24 Nov 2026 12:00:00 GMT
 const options: FetchRetryOptions = { retries: 3, minDelay: 100, maxDelay: 1000, factor: 2, jitter: 0.5, maxRetryAfter: 5000 };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_HEARTBEAT, DEFAULT_RECONNECT, DEFAULT_SEND_BUFFER, resolveSocketOptions } from '../../src/connections/websocket-options.ts';
-import { SyncError } from '../../src/protocol/errors.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
 
 describe('WebSocket endpoint robustness options', () => {
   test('default to reconnect on, heartbeat off, the default send buffer, no route', () => {

@@ -1,6 +1,6 @@
 /**
- * What the manager stores, how its keys are laid out, the schema version and
- * its migrations, and guards for records read back (stored data is checked
+ * What the manager stores, how its keys are laid out, the schema version,
+ * and guards for records read back (stored data is checked
  * like any other input: a record that does not fit is dropped).
  *
  * Key layout, in the manager's own database (`syncmgr-state:<name>`):
@@ -17,16 +17,33 @@
  *
  * Handler ids cannot hold `/`, so no handler's prefix is another's, and the
  * `handler/` prefix keeps every handler key away from the `manager/` keys.
+ *
+ * How handlers and sessions end is declared here, with the records that keep
+ * it: the session code reports these outcomes, the history stores them.
  */
-import { SyncError, isSyncErrorCode, type SyncErrorCode } from '../protocol/errors.ts';
-import { ITEM_STATUSES, LOG_LEVELS, TRIGGERS, type ItemStatus, type Trigger } from '../protocol/types.ts';
-import type { StateStore } from '../storage/state-store.ts';
+import { isSyncErrorCode, type SyncErrorCode } from '../protocol/sync-error.ts';
+import { ITEM_STATUSES, LOG_LEVELS, TRIGGERS, isOneOf, type ConnectionKind, type ItemStatus, type Trigger } from '../protocol/types.ts';
 import type { LogEntry } from './log-book.ts';
-import type { SessionOutcome } from './result.ts';
-import type { SlotOutcome } from './slot-phase.ts';
 
 /** The version of the stored layout this code reads and writes. */
 export const STATE_SCHEMA_VERSION = 1;
+
+/**
+ * How a handler's part of a session ended:
+ * - `succeeded`: synchronize resolved;
+ * - `failed`: a step rejected or answered nonsense;
+ * - `declined`: initialize or prepare answered false (SyncMgr's S_FALSE);
+ * - `nothing-selected`: no item of the handler is selected;
+ * - `crashed`: the worker died or failed to start;
+ * - `timed-out`: the handler's time limit passed;
+ * - `cancelled`: the session was cancelled.
+ */
+export const HANDLER_OUTCOMES = ['succeeded', 'failed', 'declined', 'nothing-selected', 'crashed', 'timed-out', 'cancelled'] as const;
+export type HandlerOutcome = (typeof HANDLER_OUTCOMES)[number];
+
+/** How a session ended as a whole: `failed` when any handler failed, crashed or timed out. */
+export const SESSION_OUTCOMES = ['succeeded', 'failed', 'cancelled'] as const;
+export type SessionOutcome = (typeof SESSION_OUTCOMES)[number];
 
 /** How many session summaries are kept; older ones are deleted. */
 export const MAX_SESSION_HISTORY = 20;
@@ -62,7 +79,7 @@ export type SessionSummaryOutcome = SessionOutcome | 'interrupted';
 export interface HandlerSummary {
   id: string;
   name: string;
-  outcome: SlotOutcome | 'interrupted';
+  outcome: HandlerOutcome | 'interrupted';
   error: StoredError | null;
   items: { id: string; name: string; status: ItemStatus }[];
 }
@@ -76,7 +93,7 @@ export interface SessionSummary {
   endedAt: number;
   handlers: HandlerSummary[];
   /** Connections the session opened, with the close code seen (WebSocket). */
-  connections: { name: string; kind: 'websocket' | 'fetch'; closeCode: number | null }[];
+  connections: { name: string; kind: ConnectionKind; closeCode: number | null }[];
 }
 
 /**
@@ -107,6 +124,8 @@ export const KEYS = {
   items: (handlerId: string) => `manager/items/${handlerId}`,
   log: (seq: number) => `manager/log/${pad(seq)}`,
   session: (seq: number) => `manager/session/${pad(seq)}`,
+  /** The prefix of every handler's `ctx.store` keys. */
+  handlersPrefix: 'handler/',
   /** The prefix of a handler's `ctx.store` keys. */
   handler: (handlerId: string) => `handler/${handlerId}/`,
 } as const;
@@ -129,57 +148,15 @@ export function toStoredError(error: unknown): StoredError {
   return { name: 'Error', code: null, message: String(error) };
 }
 
-// ---- schema and migrations ----
-
-/** Upgrades stored state from version `n` (its key) to `n + 1`. */
-export type Migration = (store: StateStore) => Promise<void>;
-
-/** The migrations of the stored layout, by the version they upgrade from. Version 1 is the first: none yet. */
-export const MIGRATIONS: Readonly<Record<number, Migration>> = Object.freeze({});
-
-export interface SchemaMeta {
-  schema: number;
-}
-
-/**
- * Brings the store to `target`: creates `manager/meta` in a new store, runs
- * each migration from the stored version up, recording the version after
- * each step (so an interrupted migration resumes where it stopped). Refuses a
- * store written by a newer version (`E_NOTIMPL`): it is left untouched.
- */
-export async function migrate(store: StateStore, target = STATE_SCHEMA_VERSION, migrations: Readonly<Record<number, Migration>> = MIGRATIONS): Promise<number> {
-  let meta = await store.get(KEYS.meta);
-  if (meta === undefined) {
-    // Atomic: two tabs starting at once both end with one meta.
-    await store.update(KEYS.meta, (old) => old ?? { schema: target });
-    meta = await store.get(KEYS.meta);
-  }
-  if (!isSchemaMeta(meta)) throw new SyncError('E_FAIL', `Stored state has an unreadable '${KEYS.meta}' record: ${JSON.stringify(meta)}.`);
-  if (meta.schema > target) {
-    throw new SyncError('E_NOTIMPL', `Stored state has schema version ${meta.schema}, written by a newer syncmgr; this one reads up to ${target}. It was left untouched.`);
-  }
-  for (let version = meta.schema; version < target; version++) {
-    const step = migrations[version];
-    if (!step) throw new SyncError('E_NOTIMPL', `No migration of stored state from schema version ${version} to ${version + 1}.`);
-    await step(store);
-    await store.set(KEYS.meta, { schema: version + 1 } satisfies SchemaMeta);
-  }
-  return meta.schema;
-}
-
 // TYPE GUARDS
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isTimeOrNull = (v: unknown) => v === null || isTime(v);
-const isStatus = (v: unknown): v is ItemStatus => ITEM_STATUSES.includes(v as ItemStatus);
-
-export function isSchemaMeta(value: unknown): value is SchemaMeta {
-  return isObject(value) && Number.isInteger(value.schema) && (value.schema as number) >= 1;
-}
+const isStatus = (v: unknown): v is ItemStatus => isOneOf(ITEM_STATUSES, v);
 
 export function isStoredError(value: unknown): value is StoredError {
   return isObject(value) && typeof value.name === 'string' && typeof value.message === 'string' && (value.code === null || isSyncErrorCode(value.code));
@@ -196,19 +173,19 @@ export function isItemRecord(value: unknown): value is ItemRecord {
 }
 
 export function isLogEntry(value: unknown): value is LogEntry {
-  return isObject(value) && typeof value.errorId === 'string' && LOG_LEVELS.includes(value.level as LogEntry['level'])
+  return isObject(value) && typeof value.errorId === 'string' && isOneOf(LOG_LEVELS, value.level)
     && typeof value.text === 'string' && (value.handlerId === null || typeof value.handlerId === 'string')
     && (value.itemId === null || typeof value.itemId === 'string') && typeof value.actionable === 'boolean'
     && isTime(value.time) && (value.sessionId === null || typeof value.sessionId === 'string');
 }
 
 export function isSessionSummary(value: unknown): value is SessionSummary {
-  return isObject(value) && typeof value.id === 'string' && TRIGGERS.includes(value.trigger as Trigger) && typeof value.outcome === 'string'
+  return isObject(value) && typeof value.id === 'string' && isOneOf(TRIGGERS, value.trigger) && typeof value.outcome === 'string'
     && isTime(value.startedAt) && isTime(value.endedAt) && Array.isArray(value.handlers) && Array.isArray(value.connections);
 }
 
 export function isSessionJournal(value: unknown): value is SessionJournal {
-  return isObject(value) && typeof value.sessionId === 'string' && TRIGGERS.includes(value.trigger as Trigger)
+  return isObject(value) && typeof value.sessionId === 'string' && isOneOf(TRIGGERS, value.trigger)
     && isTime(value.startedAt) && isTime(value.updatedAt) && (value.lock === null || typeof value.lock === 'string')
     && Array.isArray(value.handlers)
     && value.handlers.every((h) => Array.isArray(h) && typeof h[0] === 'string' && Array.isArray(h[1])

@@ -5,12 +5,14 @@
  * is reported through `died`, so no call into it can hang.
  */
 import * as Comlink from 'comlink';
-import { SyncError } from '../protocol/errors.ts';
-import { PROTOCOL_VERSION, isLockedMessage, isReadyMessage, type HandlerApi } from '../protocol/api.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { hasWebLocks, watchLifeLock } from '../protocol/locks.ts';
+import { PROTOCOL_VERSION, isLockedMessage, isReadyMessage, type HandlerApi } from '../protocol/worker-api.ts';
 import type { ResolvedHandler, WorkerLike } from './options.ts';
 import { deferred } from '../internal/deferred.ts';
 
-export interface HostedWorker {
+/** A handler's worker that made its ready handshake. */
+export interface HandlerWorker {
   readonly api: Comlink.Remote<HandlerApi<MessagePort>>;
   /** The handler implements `prepare()`. */
   readonly prepares: boolean;
@@ -25,7 +27,7 @@ export interface HostedWorker {
  * (factory threw, script failed, wrong protocol), `E_TIMEOUT` (no handshake
  * within `timeouts.ready`) or the signal's reason; the worker is then terminated.
  */
-export async function startWorker(handler: ResolvedHandler, signal: AbortSignal): Promise<HostedWorker> {
+export async function startHandlerWorker(handler: ResolvedHandler, signal: AbortSignal): Promise<HandlerWorker> {
   const who = `Handler '${handler.id}'`;
   const created = performance.now();
   let worker: WorkerLike;
@@ -99,7 +101,7 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
     api = Comlink.wrap<HandlerApi<MessagePort>>(port);
     prepares = ready.prepares;
     const lock = ready.lock;
-    if (lock !== null && globalThis.navigator?.locks) {
+    if (lock !== null && hasWebLocks()) {
       // The worker posts ready before it holds its lock (asking for it now could be granted at
       // once; it asks LIFE_LOCK_DELAY later), and its handler already runs. If it dies before it
       // says it holds the lock, the rest of the ready time limit catches it.
@@ -110,7 +112,7 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
         worker.removeEventListener('message', onLocked!);
         onLocked = undefined;
         clearTimeout(lockTimer);
-        if (event.data.held) watchLock(lock, watch.signal, () => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended unexpectedly (it called close() or was killed).`)));
+        if (event.data.held) watchLifeLock(lock, watch.signal, () => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended unexpectedly (it called close() or was killed).`)));
       };
       worker.addEventListener('message', onLocked);
     }
@@ -123,11 +125,4 @@ export async function startWorker(handler: ResolvedHandler, signal: AbortSignal)
     if (onMessage) worker.removeEventListener('message', onMessage);
   }
   return { api, prepares, died: died.promise, terminate };
-}
-
-/** The worker holds `lock` while it lives: being granted it means the worker is gone. */
-function watchLock(lock: string, signal: AbortSignal, onGone: () => void): void {
-  navigator.locks.request(lock, { signal }, () => {
-    if (!signal.aborted) onGone();
-  }).catch(() => { /* aborted by terminate(): the manager ended the worker itself */ });
 }

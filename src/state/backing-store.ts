@@ -3,17 +3,33 @@
  * app configured, or memory after a fallback), the {@link WriteBatcher} in
  * front of it, and the storage time limit.
  *
- * Every store call runs within the host's `timeout`. The first call that
+ * Every store call runs within the configured `timeout`. The first call that
  * fails (throws, or does not answer in time) moves everything to a
  * {@link MemoryStateStore}, once: what can be kept is copied over and the
  * owner is told, so that it reports it once. Later failures wait for that same
  * fallback; nothing rejects unhandled and nothing crashes.
  */
-import { SyncError } from '../protocol/errors.ts';
+import { SyncError } from '../protocol/sync-error.ts';
 import type { StateStore } from '../storage/state-store.ts';
 import { MemoryStateStore } from '../storage/memory-state-store.ts';
 import { WriteBatcher } from '../storage/write-batcher.ts';
-import type { StateHost, StorageKind } from './state-host.ts';
+import { KEYS } from './records.ts';
+
+/** What backs the state now: `custom` is an app's own store. */
+export type StorageKind = 'indexeddb' | 'memory' | 'custom';
+
+/** Where the state is written, as the manager was configured. */
+export interface BackingStoreOptions {
+  /** The manager's name: the IndexedDB store is its own database. */
+  readonly name: string;
+  readonly storage: 'indexeddb' | 'memory' | StateStore;
+  /** Milliseconds a store call may take before the store counts as failed. */
+  readonly timeout: number;
+  /** Batching interval (ms); default `STATE_FLUSH_INTERVAL`. */
+  readonly flushInterval?: number;
+  /** Builds the IndexedDB store (kept out of this folder, which runs without DOM types). */
+  openIndexedDb(name: string): StateStore;
+}
 
 /** What the storage needs from the state it writes. */
 export interface StorageOwner {
@@ -25,18 +41,18 @@ export interface StorageOwner {
   fellBack(report: SyncError): void;
 }
 
-export class StateStorage {
-  readonly #host: StateHost;
+export class BackingStore {
+  readonly #options: BackingStoreOptions;
   readonly #owner: StorageOwner;
   #store: StateStore | null = null;
   #kind: StorageKind;
   #batcher: WriteBatcher | null = null;
   #fallback: Promise<void> | null = null;
 
-  constructor(host: StateHost, owner: StorageOwner) {
-    this.#host = host;
+  constructor(options: BackingStoreOptions, owner: StorageOwner) {
+    this.#options = options;
     this.#owner = owner;
-    this.#kind = typeof host.storage === 'string' ? host.storage : 'custom';
+    this.#kind = typeof options.storage === 'string' ? options.storage : 'custom';
   }
 
   /** What backs the state now (`memory` after a fallback). */
@@ -64,8 +80,8 @@ export class StateStorage {
     }
     this.#batcher = new WriteBatcher(
       // Every write goes to the store of the moment, within the time limit.
-      { write: (changes) => this.#guard(this.#store!.write(changes), 'writing state') } as StateStore,
-      { interval: this.#host.flushInterval, onError: (error, batch) => this.#writeFailed(error, batch) },
+      { write: (changes) => this.#guard(this.#store!.write(changes), 'writing state') },
+      { interval: this.#options.flushInterval, onError: (error, batch) => this.#writeFailed(error, batch) },
     );
     return rows;
   }
@@ -118,9 +134,9 @@ export class StateStorage {
   }
 
   #createStore(): StateStore {
-    const storage = this.#host.storage;
+    const storage = this.#options.storage;
     if (storage === 'memory') return new MemoryStateStore();
-    if (storage === 'indexeddb') return this.#host.createIndexedDb(this.#host.name);
+    if (storage === 'indexeddb') return this.#options.openIndexedDb(this.#options.name);
     return storage;
   }
 
@@ -142,7 +158,7 @@ export class StateStorage {
       if (failed) {
         try {
           // Keep the handlers' keys if the failed store can still read them.
-          await memory.write(new Map(await this.#guard(failed.entries('handler/'), 'copying handler keys')));
+          await memory.write(new Map(await this.#guard(failed.entries(KEYS.handlersPrefix), 'copying handler keys')));
         } catch {
           // Unreadable: the handlers start over.
         }
@@ -161,7 +177,7 @@ export class StateStorage {
   #guard<T>(promise: Promise<T>, what: string): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SyncError('E_TIMEOUT', `The state store did not answer within ${this.#host.timeout} ms while ${what} (a blocked IndexedDB upgrade never answers).`)), this.#host.timeout);
+      timer = setTimeout(() => reject(new SyncError('E_TIMEOUT', `The state store did not answer within ${this.#options.timeout} ms while ${what} (a blocked IndexedDB upgrade never answers).`)), this.#options.timeout);
     });
     promise.catch(() => {}); // if the limit wins, a late rejection is not unhandled
     return Promise.race([promise, limit]).finally(() => clearTimeout(timer));

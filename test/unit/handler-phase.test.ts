@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { advance, canAdvance, checkCall, type SlotPhase } from '../../src/coordinator/slot-phase.ts';
-import { SyncError } from '../../src/protocol/errors.ts';
+import { advance, canAdvance, checkCall, type HandlerPhase } from '../../src/coordinator/handler-phase.ts';
+import { SyncError } from '../../src/protocol/sync-error.ts';
 
-const PHASES: SlotPhase[] = ['starting', 'initializing', 'enumerating', 'preparing', 'synchronizing', 'finished'];
+const PHASES: HandlerPhase[] = ['starting', 'initializing', 'enumerating', 'preparing', 'synchronizing', 'finished'];
 
 describe('slot phases', () => {
   test('follow the SyncMgr order and may finish from any unfinished phase', () => {

@@ -6,7 +6,7 @@
  * piling them up, and an app can find or delete them.
  */
 import type { LogEntry } from './log-book.ts';
-import type { SessionJournal } from './state-records.ts';
+import type { SessionJournal } from './records.ts';
 
 /** The errorIds of the manager's own log entries (handlerId `null`). */
 export const FALLBACK_ERROR_ID = 'syncmgr:storage-fallback';

@@ -3,16 +3,7 @@
  * items' last state, the log, the session history, the journal of the running
  * session and the handlers' `ctx.store` keys, kept in memory and written to a
  * {@link StateStore} by this single writer. This class is the façade the
- * manager uses; the parts live next to it:
- *
- * - `state-host.ts`: what the state needs from the manager ({@link StateHost});
- * - `state-storage.ts`: the store of the moment, batched writes, the storage
- *   time limit and the fallback to memory;
- * - `state-loader.ts`: reading, migrating and restoring the stored state, and
- *   recovering a session that a closed or crashed page left unfinished;
- * - `session-journal.ts`: the journal of the running session;
- * - `handler-store-state.ts`: the handlers' `ctx.store`;
- * - `state-log-entries.ts`: the log entries the state writes itself.
+ * manager and its sessions use; the rest of this folder are its parts.
  *
  * Its contract:
  *
@@ -26,31 +17,40 @@
  *   limit), everything moves to a memory store: one fallback report, one log
  *   entry, no crash, no unhandled rejection.
  */
-import { SyncError } from '../protocol/errors.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { isHeld, type Locks } from '../protocol/locks.ts';
 import type { ItemInfo, ItemStatus, Trigger } from '../protocol/types.ts';
 import type { StateStore } from '../storage/state-store.ts';
 import type { WriteBatcher } from '../storage/write-batcher.ts';
-import { HandlerStoreState } from './handler-store-state.ts';
+import { BackingStore, type BackingStoreOptions, type StorageKind } from './backing-store.ts';
+import { LogEvent, StateChangeEvent, StorageFallbackEvent, type LogAction } from './events.ts';
+import { HandlerStores } from './handler-stores.ts';
+import { RunningJournal, type LiveJournal } from './journal.ts';
+import { interrupt, readStoredRows, restoreState, type NumberedSession } from './loader.ts';
 import { LogBook, MAX_LOG_ENTRIES, type LogEntry } from './log-book.ts';
-import type { SessionResult } from './result.ts';
-import { RunningJournal, type LiveJournal } from './session-journal.ts';
-import type { StateHost, StorageKind } from './state-host.ts';
-import { interrupt, isLockHeld, readStoredRows, restoreState, type NumberedSession } from './state-loader.ts';
-import { fallbackEntry, unreadableRecordsEntry } from './state-log-entries.ts';
-import { KEYS, MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION, toStoredError, type ItemRecord, type SessionSummary, type StoredError } from './state-records.ts';
-import { StateStorage } from './state-storage.ts';
+import { fallbackEntry, unreadableRecordsEntry } from './own-entries.ts';
+import { KEYS, MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION, type ItemRecord, type SessionSummary, type StoredError } from './records.ts';
 
-export type { SessionLocks, StateHost, StorageKind } from './state-host.ts';
-export { FALLBACK_ERROR_ID, INTERRUPTED_ERROR_ID_PREFIX } from './state-log-entries.ts';
+/** What the state is given by its manager, once. */
+export interface StateOptions extends BackingStoreOptions {
+  /** Web Locks for the session journal; `null` where there are none. */
+  readonly locks: Locks | null;
+  /** Display names of the registered handlers (the history of an interrupted session names them). */
+  readonly handlerNames: ReadonlyMap<string, string>;
+  /** Where the state dispatches its events ({@link StateChangeEvent}, {@link LogEvent}, {@link StorageFallbackEvent}): the manager. */
+  readonly events: EventTarget;
+}
 
 export class ManagerState {
-  readonly #host: StateHost;
-  readonly #storage: StateStorage;
+  readonly #options: StateOptions;
+  readonly #storage: BackingStore;
   readonly #journal: RunningJournal;
-  readonly #handlerStore: HandlerStoreState;
+  /** The handlers' `ctx.store`: each call names the handler. */
+  readonly handlerStores: HandlerStores;
   #loading: Promise<void> | null = null;
   #loaded = false;
   #closed = false;
+  #closing: Promise<void> | null = null;
   /** Changes made before the load finished: applied again on top of the loaded state. */
   #beforeLoad: (() => void)[] = [];
   #choices = new Map<string, Map<string, boolean>>();
@@ -58,15 +58,15 @@ export class ManagerState {
   readonly #log = new LogBook((seq, entry) => this.#storage.put(KEYS.log(seq), entry));
   #sessions: NumberedSession[] = [];
 
-  constructor(host: StateHost) {
-    this.#host = host;
-    this.#storage = new StateStorage(host, {
+  constructor(options: StateOptions) {
+    this.#options = options;
+    this.#storage = new BackingStore(options, {
       loaded: () => this.#loaded,
       snapshot: () => this.#snapshot(),
       fellBack: (report) => this.#fellBack(report),
     });
-    this.#journal = new RunningJournal(host, this.#storage);
-    this.#handlerStore = new HandlerStoreState(this.#storage, () => this.load());
+    this.#journal = new RunningJournal(options.name, options.locks, this.#storage);
+    this.handlerStores = new HandlerStores(this.#storage, () => this.load());
   }
 
   /** What backs the state now (`memory` after a fallback). */
@@ -95,13 +95,15 @@ export class ManagerState {
     await this.#storage.flush();
   }
 
-  /** Flushes and closes the store; later changes throw `E_UNEXPECTED`. Idempotent, never rejects. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (!this.#loading) return;
-    await this.#loading;
-    await this.#storage.close();
+  /** Flushes and closes the store; later changes throw `E_UNEXPECTED`. Idempotent (every call resolves when it is closed), never rejects. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      if (!this.#loading) return;
+      await this.#loading;
+      await this.#storage.close();
+    })();
+    return this.#closing;
   }
 
   // ---- what the UI reads ----
@@ -134,14 +136,14 @@ export class ManagerState {
         record.checked = checked;
         this.#putItems(handlerId);
       }
-      this.#host.itemsChanged(handlerId);
+      this.#itemsChanged(handlerId);
     });
   }
 
   clearLog(): void {
     this.#mutate(() => {
       const removed = this.#log.clear();
-      if (removed.length) this.#host.logChanged('delete', removed);
+      if (removed.length) this.#logChanged('delete', removed);
     });
   }
 
@@ -151,7 +153,7 @@ export class ManagerState {
     this.#mutate(() => {
       const removed = this.#log.delete(handlerId, errorId);
       found ||= removed.length > 0;
-      if (removed.length) this.#host.logChanged('delete', removed);
+      if (removed.length) this.#logChanged('delete', removed);
     });
     return found;
   }
@@ -192,7 +194,7 @@ export class ManagerState {
     this.#journal.select(handlerId, selected);
     // Written with the next batch (within STATE_FLUSH_INTERVAL), like every other change of the session:
     // a flush per handler would put one IndexedDB write per handler on the session's path.
-    this.#host.itemsChanged(handlerId);
+    this.#itemsChanged(handlerId);
     return selected;
   }
 
@@ -201,76 +203,46 @@ export class ManagerState {
     this.#journal.itemStatus(handlerId, itemId, status);
   }
 
-  /** Records a session's result (item states, history), deletes the journal and writes it all before resolving. */
-  async endSession(result: SessionResult): Promise<void> {
-    for (const handler of result.handlers) {
+  /**
+   * Records a session that ended, as its history tells it (item states, the
+   * history entry), deletes its journal and writes it all before resolving.
+   */
+  async endSession(summary: SessionSummary): Promise<void> {
+    for (const handler of summary.handlers) {
       const records = this.#items.get(handler.id);
       if (!records || handler.items.length === 0) continue;
       for (const item of handler.items) {
         const record = records.get(item.id);
         if (!record) continue;
         record.status = item.status;
-        record.lastSync = result.endedAt;
+        record.lastSync = summary.endedAt;
         if (item.status === 'succeeded') {
-          record.lastSuccess = result.endedAt;
+          record.lastSuccess = summary.endedAt;
           record.lastError = null;
         } else if (item.status === 'failed') {
-          record.lastError = (handler.error && toStoredError(handler.error)) ?? this.#loggedError(handler.id, item.id, result.id) ?? record.lastError;
+          record.lastError = handler.error ?? this.#loggedError(handler.id, item.id, summary.id) ?? record.lastError;
         }
       }
       this.#putItems(handler.id);
-      this.#host.itemsChanged(handler.id);
+      this.#itemsChanged(handler.id);
     }
-    this.#addSession({
-      id: result.id,
-      trigger: result.trigger,
-      outcome: result.outcome,
-      startedAt: result.startedAt,
-      endedAt: result.endedAt,
-      handlers: result.handlers.map((h) => ({
-        id: h.id, name: h.name, outcome: h.outcome, error: h.error ? toStoredError(h.error) : null,
-        items: h.items.map((i) => ({ id: i.id, name: i.name, status: i.status })),
-      })),
-      connections: result.connections.map((c) => ({ name: c.name, kind: c.kind, closeCode: c.closeCode })),
-    });
-    this.#journal.end(result.id);
+    this.#addSession(summary);
+    this.#journal.end(summary.id);
     await this.#storage.flush();
   }
 
   addLog(entry: LogEntry): void {
     const replaced = this.#log.add(entry);
-    if (replaced) this.#host.logChanged('delete', [replaced]);
-    this.#host.logChanged('add', [entry]);
+    if (replaced) this.#logChanged('delete', [replaced]);
+    this.#logChanged('add', [entry]);
     const evicted = this.#log.trim(MAX_LOG_ENTRIES);
-    if (evicted.length) this.#host.logChanged('delete', evicted);
+    if (evicted.length) this.#logChanged('delete', evicted);
   }
 
   deleteLog(handlerId: string, errorId?: string): number {
     const removed = this.#log.delete(handlerId, errorId);
-    if (removed.length) this.#host.logChanged('delete', removed);
+    if (removed.length) this.#logChanged('delete', removed);
     return removed.length;
-  }
-
-  // ---- ctx.store: each handler's own keys under handler/<id>/ (handler-store-state.ts) ----
-
-  storeGet(handlerId: string, key: unknown): Promise<unknown> {
-    return this.#handlerStore.get(handlerId, key);
-  }
-
-  storeSet(handlerId: string, key: unknown, value: unknown): Promise<void> {
-    return this.#handlerStore.set(handlerId, key, value);
-  }
-
-  storeDelete(handlerId: string, key: unknown): Promise<boolean> {
-    return this.#handlerStore.delete(handlerId, key);
-  }
-
-  storeKeys(handlerId: string, prefix: unknown): Promise<string[]> {
-    return this.#handlerStore.keys(handlerId, prefix);
-  }
-
-  storeEntries(handlerId: string, prefix: unknown): Promise<[string, unknown][]> {
-    return this.#handlerStore.entries(handlerId, prefix);
   }
 
   // ---- loading ----
@@ -285,25 +257,26 @@ export class ManagerState {
     for (const change of this.#beforeLoad.splice(0)) change();
     if (stored.dropped > 0) this.addLog(unreadableRecordsEntry(stored.dropped));
     if (stored.journal) await this.#recover(stored.journal);
-    this.#host.loaded();
+    this.#options.events.dispatchEvent(new StateChangeEvent('loaded'));
   }
 
   /** A journal found at load is a session that never ended, unless its lock is held (it runs in another tab). */
   async #recover(journal: LiveJournal): Promise<void> {
-    if (journal.lock && this.#host.locks && (await isLockHeld(journal.lock, this.#host.locks))) return;
-    const { summary, entry, changed } = interrupt(journal, this.#items, (handlerId) => this.#host.handlerName(handlerId));
+    // Held: the session runs in another tab. When that cannot be told, it counts as interrupted.
+    if (journal.lock && this.#options.locks && (await isHeld(this.#options.locks, journal.lock))) return;
+    const { summary, entry, changed } = interrupt(journal, this.#items, this.#options.handlerNames);
     for (const handlerId of changed) this.#putItems(handlerId);
     this.#addSession(summary);
     this.addLog(entry);
     this.#journal.write(); // no session runs yet: deletes the stored journal
-    for (const handlerId of journal.handlers.keys()) this.#host.itemsChanged(handlerId);
+    for (const handlerId of journal.handlers.keys()) this.#itemsChanged(handlerId);
     await this.#storage.flush();
   }
 
   // ---- writing ----
 
   #mutate(change: () => void): void {
-    if (this.#closed) throw new SyncError('E_UNEXPECTED', `SyncManager '${this.#host.name}' is closed; its state can no longer change.`);
+    if (this.#closed) throw new SyncError('E_UNEXPECTED', `SyncManager '${this.#options.name}' is closed; its state can no longer change.`);
     if (!this.#loaded) {
       this.#beforeLoad.push(change);
       void this.load();
@@ -320,7 +293,15 @@ export class ManagerState {
     this.#sessions.push({ seq, summary });
     this.#storage.put(KEYS.session(seq), summary);
     while (this.#sessions.length > MAX_SESSION_HISTORY) this.#storage.put(KEYS.session(this.#sessions.shift()!.seq), undefined);
-    this.#host.sessionsChanged();
+    this.#options.events.dispatchEvent(new StateChangeEvent('sessions'));
+  }
+
+  #itemsChanged(handlerId: string): void {
+    this.#options.events.dispatchEvent(new StateChangeEvent('items', handlerId));
+  }
+
+  #logChanged(action: LogAction, entries: readonly LogEntry[]): void {
+    this.#options.events.dispatchEvent(new LogEvent(action, entries));
   }
 
   #loggedError(handlerId: string, itemId: string, sessionId: string): StoredError | null {
@@ -330,11 +311,11 @@ export class ManagerState {
 
   /** The store failed and the state now lives in memory: forget what was read from it, log it (after the load) and report it. */
   #fellBack(report: SyncError): void {
-    this.#handlerStore.forget();
+    this.handlerStores.forget();
     const log = () => this.addLog(fallbackEntry(report.message));
     if (this.#loaded) log();
     else this.#beforeLoad.push(log);
-    this.#host.fellBack(report);
+    this.#options.events.dispatchEvent(new StorageFallbackEvent(report));
   }
 
   /** Every manager key as it should be stored now. */

@@ -1,28 +1,20 @@
 /**
  * The per-handler state machine of a session (DESIGN.md §3), as pure data:
  * which phase may follow which, and which handler calls each phase allows.
+ * (How a handler's part ends, its outcome, is recorded with the history:
+ * `HandlerOutcome` in state/records.ts.)
  */
-import { SyncError } from '../protocol/errors.ts';
+import { SyncError } from '../protocol/sync-error.ts';
 
 /** Where a handler is in its session. */
-export type SlotPhase = 'starting' | 'initializing' | 'enumerating' | 'preparing' | 'synchronizing' | 'finished';
-
-/** How a handler's part of the session ended. */
-export type SlotOutcome =
-  | 'succeeded' // synchronize resolved
-  | 'failed' // a step rejected or answered nonsense
-  | 'declined' // initialize or prepare answered false (SyncMgr's S_FALSE)
-  | 'nothing-selected' // no item of the handler is selected
-  | 'crashed' // the worker died or failed to start
-  | 'timed-out' // the handler's time limit passed
-  | 'cancelled'; // the session was cancelled
+export type HandlerPhase = 'starting' | 'initializing' | 'enumerating' | 'preparing' | 'synchronizing' | 'finished';
 
 /** Calls a handler makes through its context. */
 export type HandlerCall =
   | 'establishConnection' | 'progress' | 'logError' | 'deleteLogError'
   | 'store.get' | 'store.set' | 'store.delete' | 'store.keys' | 'store.entries';
 
-const NEXT: Record<SlotPhase, readonly SlotPhase[]> = {
+const NEXT: Record<HandlerPhase, readonly HandlerPhase[]> = {
   starting: ['initializing', 'finished'],
   initializing: ['enumerating', 'finished'],
   enumerating: ['preparing', 'finished'],
@@ -31,7 +23,7 @@ const NEXT: Record<SlotPhase, readonly SlotPhase[]> = {
   finished: [],
 };
 
-const ALLOWED: Record<HandlerCall, readonly SlotPhase[]> = {
+const ALLOWED: Record<HandlerCall, readonly HandlerPhase[]> = {
   establishConnection: ['synchronizing'],
   progress: ['preparing', 'synchronizing'],
   logError: ['preparing', 'synchronizing'],
@@ -44,12 +36,12 @@ const ALLOWED: Record<HandlerCall, readonly SlotPhase[]> = {
 };
 
 /** `true` when `to` may follow `from`. */
-export function canAdvance(from: SlotPhase, to: SlotPhase): boolean {
+export function canAdvance(from: HandlerPhase, to: HandlerPhase): boolean {
   return NEXT[from].includes(to);
 }
 
 /** The phase after `from`, or a thrown `E_UNEXPECTED` for an illegal step (a bug in the manager). */
-export function advance(from: SlotPhase, to: SlotPhase): SlotPhase {
+export function advance(from: HandlerPhase, to: HandlerPhase): HandlerPhase {
   if (!canAdvance(from, to)) throw new SyncError('E_UNEXPECTED', `A handler cannot go from '${from}' to '${to}'.`);
   return to;
 }
@@ -58,7 +50,7 @@ export function advance(from: SlotPhase, to: SlotPhase): SlotPhase {
  * Checks that `call` is allowed in `phase`; the error names the call, the
  * handler, what it was about (`subject`, e.g. the endpoint) and when the call is allowed.
  */
-export function checkCall(call: HandlerCall, phase: SlotPhase, handlerId: string, subject?: string): void {
+export function checkCall(call: HandlerCall, phase: HandlerPhase, handlerId: string, subject?: string): void {
   const allowed = ALLOWED[call];
   if (allowed.includes(phase)) return;
   const when = allowed.length === 1 ? `inside synchronize()` : `inside prepare() or synchronize()`;

@@ -2,17 +2,17 @@
  * The journal of the running session: written when the session starts,
  * updated as handlers select items and items change status, deleted when the
  * session ends. A journal found at load is a session that never ended (see
- * `state-loader.ts`), unless the Web Lock it names is still held: then the
+ * `loader.ts`), unless the Web Lock it names is still held: then the
  * session runs in another tab.
  *
  * In memory the journal holds maps; the stored {@link SessionJournal} holds
  * pairs. Status changes come often, so the record is built once per batched
  * write, not once per change.
  */
+import { sessionLockName, type Locks } from '../protocol/locks.ts';
 import type { ItemStatus, Trigger } from '../protocol/types.ts';
-import { KEYS, type SessionJournal } from './state-records.ts';
-import type { StateHost } from './state-host.ts';
-import type { StateStorage } from './state-storage.ts';
+import { KEYS, type SessionJournal } from './records.ts';
+import type { BackingStore } from './backing-store.ts';
 
 /** The journal in memory: maps instead of the stored pairs. */
 export interface LiveJournal extends Omit<SessionJournal, 'handlers'> {
@@ -31,12 +31,15 @@ export function liveJournal(record: SessionJournal): LiveJournal {
 
 /** The journal of the session running now, if any, and its writes (queued with the state's other changes). */
 export class RunningJournal {
-  readonly #host: Pick<StateHost, 'name' | 'locks'>;
-  readonly #storage: Pick<StateStorage, 'writable' | 'put' | 'putLazy'>;
+  readonly #manager: string;
+  readonly #locks: Locks | null;
+  readonly #storage: Pick<BackingStore, 'writable' | 'put' | 'putLazy'>;
   #journal: LiveJournal | null = null;
 
-  constructor(host: Pick<StateHost, 'name' | 'locks'>, storage: Pick<StateStorage, 'writable' | 'put' | 'putLazy'>) {
-    this.#host = host;
+  /** `manager`: the manager's name, which names the session's lock. */
+  constructor(manager: string, locks: Locks | null, storage: Pick<BackingStore, 'writable' | 'put' | 'putLazy'>) {
+    this.#manager = manager;
+    this.#locks = locks;
     this.#storage = storage;
   }
 
@@ -48,10 +51,10 @@ export class RunningJournal {
   async begin(sessionId: string, trigger: Trigger): Promise<() => void> {
     let lock: string | null = null;
     let release = () => {};
-    if (this.#host.locks) {
+    if (this.#locks) {
       try {
-        const name = `syncmgr:session:${this.#host.name}:${sessionId}`;
-        release = await this.#host.locks.hold(name);
+        const name = sessionLockName(this.#manager, sessionId);
+        release = await this.#locks.hold(name);
         lock = name;
       } catch {
         // No lock: a tab that loads meanwhile may take this session for an interrupted one; nothing worse.

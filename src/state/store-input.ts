@@ -3,7 +3,7 @@
  * prefixes and values are untrusted input. Each check throws a `SyncError`
  * naming the handler, the call and the limit.
  */
-import { SyncError } from '../protocol/errors.ts';
+import { SyncError } from '../protocol/sync-error.ts';
 import { MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from '../protocol/types.ts';
 import { estimateSize } from '../storage/value-size.ts';
 

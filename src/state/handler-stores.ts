@@ -2,7 +2,7 @@
  * The handlers' `ctx.store`: each handler's own keys, stored under
  * `handler/<id>/` next to the manager's state and written with the same
  * batches. Keys, prefixes and values come from a worker and are checked first
- * (`handler-store.ts`).
+ * (`store-input.ts`).
  *
  * - Reads see the handler's latest writes, even those not yet written to the
  *   store.
@@ -10,21 +10,22 @@
  *   without reading the store on every `set`, the handler's key set is read
  *   once and then kept in memory.
  */
-import { SyncError } from '../protocol/errors.ts';
+import { SyncError } from '../protocol/sync-error.ts';
 import { MAX_STORE_KEYS } from '../protocol/types.ts';
 import { byCodeUnit } from '../storage/memory-state-store.ts';
-import { checkStoreKey, checkStorePrefix, checkStoreValue } from './handler-store.ts';
-import { KEYS } from './state-records.ts';
-import type { StateStorage } from './state-storage.ts';
+import { checkStoreKey, checkStorePrefix, checkStoreValue } from './store-input.ts';
+import { KEYS } from './records.ts';
+import type { BackingStore } from './backing-store.ts';
 
-export class HandlerStoreState {
-  readonly #storage: Pick<StateStorage, 'read' | 'put' | 'peek' | 'peekPrefix'>;
+/** Every call names the handler; the manager adds its namespace. */
+export class HandlerStores {
+  readonly #storage: Pick<BackingStore, 'read' | 'put' | 'peek' | 'peekPrefix'>;
   /** Loads the state; the storage is usable once it resolves. */
   readonly #load: () => Promise<void>;
   /** Each handler's keys (without its prefix), read on first use. */
   readonly #keys = new Map<string, Promise<Set<string>>>();
 
-  constructor(storage: Pick<StateStorage, 'read' | 'put' | 'peek' | 'peekPrefix'>, load: () => Promise<void>) {
+  constructor(storage: Pick<BackingStore, 'read' | 'put' | 'peek' | 'peekPrefix'>, load: () => Promise<void>) {
     this.#storage = storage;
     this.#load = load;
   }

@@ -7,17 +7,16 @@
  * Stored data is checked like any other input: a row that does not fit its
  * shape is dropped and counted, never trusted.
  */
-import type { ItemStatus } from '../protocol/types.ts';
+import { isTerminal, type ItemStatus } from '../protocol/types.ts';
 import type { StateStore } from '../storage/state-store.ts';
-import { isTerminal } from './item-state.ts';
 import type { LogEntry } from './log-book.ts';
-import { liveJournal, type LiveJournal } from './session-journal.ts';
-import type { SessionLocks } from './state-host.ts';
-import { interruptedEntry } from './state-log-entries.ts';
+import { liveJournal, type LiveJournal } from './journal.ts';
+import { migrate } from './migrations.ts';
+import { interruptedEntry } from './own-entries.ts';
 import {
-  KEYS, STATE_SCHEMA_VERSION, isChoices, isItemRecord, isLogEntry, isSessionJournal, isSessionSummary, migrate, seqOf,
+  KEYS, STATE_SCHEMA_VERSION, isChoices, isItemRecord, isLogEntry, isSessionJournal, isSessionSummary, seqOf,
   type HandlerSummary, type ItemRecord, type SessionSummary, type StoredError,
-} from './state-records.ts';
+} from './records.ts';
 
 /** A session summary with its sequence number (the end of its key). */
 export interface NumberedSession {
@@ -72,19 +71,6 @@ export function restoreState(rows: readonly [string, unknown][]): RestoredState 
 
 // ---- recovery of an interrupted session ----
 
-/**
- * Whether Web Lock `lock` of a journal found at load is held: its session
- * still runs, in another tab. When that cannot be told, it is not: the
- * session counts as interrupted.
- */
-export async function isLockHeld(lock: string, locks: SessionLocks): Promise<boolean> {
-  try {
-    return (await locks.held()).includes(lock);
-  } catch {
-    return false; // Cannot tell: treat it as interrupted.
-  }
-}
-
 /** What an interrupted session leaves behind. */
 export interface Interruption {
   /** Its history entry, outcome `interrupted`. */
@@ -103,7 +89,7 @@ const INTERRUPTED_ERROR: StoredError = { name: 'SyncError', code: 'E_ABORT', mes
  * is `stopped` otherwise. The item records in `items` take that status as of
  * the journal's last update; they are changed in place.
  */
-export function interrupt(journal: LiveJournal, items: ReadonlyMap<string, Map<string, ItemRecord>>, handlerName: (handlerId: string) => string): Interruption {
+export function interrupt(journal: LiveJournal, items: ReadonlyMap<string, Map<string, ItemRecord>>, handlerNames: ReadonlyMap<string, string>): Interruption {
   const stopped: string[] = [];
   const changed: string[] = [];
   const handlers = [...journal.handlers].map(([handlerId, statuses]): HandlerSummary => {
@@ -123,7 +109,7 @@ export function interrupt(journal: LiveJournal, items: ReadonlyMap<string, Map<s
       return { id: itemId, name: record?.name ?? itemId, status };
     });
     if (records) changed.push(handlerId);
-    return { id: handlerId, name: handlerName(handlerId), outcome: 'interrupted', error: INTERRUPTED_ERROR, items: summaryItems };
+    return { id: handlerId, name: handlerNames.get(handlerId) ?? handlerId, outcome: 'interrupted', error: INTERRUPTED_ERROR, items: summaryItems };
   });
   return {
     summary: { id: journal.sessionId, trigger: journal.trigger, outcome: 'interrupted', startedAt: journal.startedAt, endedAt: journal.updatedAt, handlers, connections: [] },

@@ -1,0 +1,62 @@
+/** The options of `manager.synchronize()` and their validation. */
+import { SyncError } from '../protocol/sync-error.ts';
+import { TRIGGERS, isOneOf, type Trigger } from '../protocol/types.ts';
+import type { ResolvedHandler } from './options.ts';
+
+/** Options of `manager.synchronize()`. */
+export interface SynchronizeOptions {
+  /** What started it. Default `'manual'`. */
+  trigger?: Trigger;
+  /** Ids of the handlers that take part. Default: every registered handler. */
+  handlers?: string[];
+  /** Per handler, exactly these items (ignoring the user's choices), e.g. to retry them. Default: the user's choices. */
+  items?: Record<string, string[]>;
+  /** Opaque, structured-cloneable data handed to every handler's `initialize()`. Default `null`. */
+  cookie?: unknown;
+  /** The user is watching and UI is welcome. Default: `true` for `'manual'`, else `false`. */
+  mayBotherUser?: boolean;
+  /** Aborting it cancels the session. */
+  signal?: AbortSignal;
+}
+
+const OPTION_KEYS = ['trigger', 'handlers', 'items', 'cookie', 'mayBotherUser', 'signal'];
+
+/** Checks `synchronize()` options against the registered handlers; every message names the option to fix. */
+export function validateSynchronizeOptions(options: unknown, handlers: ReadonlyMap<string, ResolvedHandler>): SynchronizeOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw new SyncError('E_INVALIDARG', 'synchronize(options) takes an object like { trigger, handlers }.');
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!OPTION_KEYS.includes(key)) throw new SyncError('E_INVALIDARG', `synchronize(): unknown option '${key}'; known: ${OPTION_KEYS.join(', ')}.`);
+  }
+  if (o.trigger !== undefined && !isOneOf(TRIGGERS, o.trigger)) {
+    throw new SyncError('E_INVALIDARG', `synchronize(): trigger must be one of ${TRIGGERS.join(', ')}, not ${JSON.stringify(o.trigger)}.`);
+  }
+  const known = (id: unknown, where: string) => {
+    if (typeof id !== 'string' || !handlers.has(id)) {
+      throw new SyncError('E_INVALIDARG', `synchronize(): ${where} names handler ${JSON.stringify(id)}, which is not registered; registered: ${[...handlers.keys()].join(', ')}.`);
+    }
+  };
+  if (o.handlers !== undefined) {
+    if (!Array.isArray(o.handlers)) throw new SyncError('E_INVALIDARG', 'synchronize(): handlers must be an array of handler ids.');
+    for (const id of o.handlers) known(id, 'handlers');
+    if (new Set(o.handlers).size !== o.handlers.length) throw new SyncError('E_INVALIDARG', 'synchronize(): handlers lists a handler twice.');
+  }
+  if (o.items !== undefined) {
+    if (typeof o.items !== 'object' || o.items === null || Array.isArray(o.items)) throw new SyncError('E_INVALIDARG', 'synchronize(): items must map handler ids to arrays of item ids.');
+    for (const [id, list] of Object.entries(o.items)) {
+      known(id, 'items');
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new SyncError('E_INVALIDARG', `synchronize(): items['${id}'] must be an array of item ids.`);
+    }
+  }
+  if (o.cookie !== undefined) {
+    try {
+      structuredClone(o.cookie);
+    } catch (cause) {
+      throw new SyncError('E_INVALIDARG', 'synchronize(): cookie must be structured-cloneable (plain data, no functions or DOM nodes).', { cause });
+    }
+  }
+  if (o.mayBotherUser !== undefined && typeof o.mayBotherUser !== 'boolean') throw new SyncError('E_INVALIDARG', 'synchronize(): mayBotherUser must be a boolean.');
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new SyncError('E_INVALIDARG', 'synchronize(): signal must be an AbortSignal.');
+  return o as SynchronizeOptions;
+}

@@ -1,0 +1,99 @@
+/**
+ * Messages of a fetch channel's port, and the facts of HTTP both ends of it
+ * need (which statuses have no body, what a response says its length is).
+ */
+import type { WireError } from './wire.ts';
+import type { ChannelDetach } from './socket-messages.ts';
+
+/** How the handler wants a response body: `whole`, one transferred ArrayBuffer; `stream`, chunks as they arrive; `auto`, whole when small, else streamed. */
+export const RESPONSE_BODY_MODES = ['auto', 'whole', 'stream'] as const;
+export type ResponseBodyMode = (typeof RESPONSE_BODY_MODES)[number];
+
+/** Statuses whose Response must have a null body. */
+export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+
+/** The decoded body's length when the headers say it: a Content-Length and no content coding; else `null`. */
+export function declaredLength(headers: { get(name: string): string | null }): number | null {
+  const coding = headers.get('content-encoding');
+  if (coding !== null && coding.trim().toLowerCase() !== 'identity') return null;
+  const value = headers.get('content-length');
+  return value !== null && /^\d+$/.test(value.trim()) ? Number(value) : null;
+}
+
+export interface FetchRequestMessage {
+  type: 'request';
+  id: number;
+  /** Relative to the endpoint's base URL; checked by the manager. */
+  path: string;
+  method: string;
+  headers: [string, string][];
+  /** The request body, whole (no engine streams request bodies over HTTP/1.1); transferred. */
+  body: ArrayBuffer | null;
+  /** How the handler wants the response body. */
+  responseBody: ResponseBodyMode;
+  /** The handler's word on repeating the request: `true` opts in, `false` out, `null` leaves it to the method and an Idempotency-Key. */
+  idempotent: boolean | null;
+}
+
+/** Worker → manager: abort request `id` (its signal aborted, or its body was cancelled). */
+export interface FetchAbortMessage {
+  type: 'abort';
+  id: number;
+}
+
+/** Worker → manager: the handler read `bytes` more of a streamed body; the manager may post that much more. */
+export interface FetchCreditMessage {
+  type: 'credit';
+  id: number;
+  bytes: number;
+}
+
+/**
+ * The response head and how its body comes: `null` (none), an ArrayBuffer
+ * (whole, transferred), or `streamed`: then {@link FetchChunkMessage}s
+ * follow, ended by a {@link FetchEndMessage} or a {@link FetchBodyErrorMessage}.
+ */
+export interface FetchResponseMessage {
+  type: 'response';
+  id: number;
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: ArrayBuffer | 'streamed' | null;
+}
+
+/** One chunk of a streamed body; its buffer is transferred. */
+export interface FetchChunkMessage {
+  type: 'chunk';
+  id: number;
+  data: ArrayBuffer;
+}
+
+/** A streamed body is complete. */
+export interface FetchEndMessage {
+  type: 'end';
+  id: number;
+}
+
+/** A streamed body failed after its head was sent (network error, abort, end of session). */
+export interface FetchBodyErrorMessage {
+  type: 'body-error';
+  id: number;
+  error: WireError;
+}
+
+/** The request failed before a response (network error after the retries, refused path, abort). */
+export interface FetchErrorMessage {
+  type: 'error';
+  id: number;
+  error: WireError;
+}
+
+/** The connection closed (the session ended): every request still running has failed with `reason`. */
+export interface FetchClosedMessage {
+  type: 'closed';
+  reason: WireError;
+}
+
+export type FetchUp = FetchRequestMessage | FetchAbortMessage | FetchCreditMessage | ChannelDetach;
+export type FetchDown = FetchResponseMessage | FetchChunkMessage | FetchEndMessage | FetchBodyErrorMessage | FetchErrorMessage | FetchClosedMessage;

@@ -1,0 +1,42 @@
+/**
+ * The error type of syncmgr. It crosses the worker boundary as data (see
+ * wire.ts): code, message and the chain of causes survive both ways.
+ */
+
+/**
+ * What went wrong, in SyncMgr's vocabulary:
+ * - `E_INVALIDARG`: bad input: an unknown name, a wrong type, an over-long string;
+ * - `E_UNEXPECTED`: a call at the wrong moment (outside the phase that allows it);
+ * - `E_ACCESSDENIED`: not allowed: an endpoint outside the handler's list, a path escaping the endpoint;
+ * - `E_FAIL`: it was tried and failed: a connection refused, a handler that threw or crashed;
+ * - `E_ABORT`: cancelled by the user, the app or the end of the session;
+ * - `E_TIMEOUT`: a time limit passed;
+ * - `E_OFFLINE`: the browser is offline;
+ * - `E_OUTOFMEMORY`: a queue or a store is full;
+ * - `E_NOTIMPL`: the handler (or this version) does not implement what was asked.
+ */
+export const SYNC_ERROR_CODES = [
+  'E_INVALIDARG', 'E_UNEXPECTED', 'E_ACCESSDENIED', 'E_FAIL', 'E_ABORT',
+  'E_TIMEOUT', 'E_OFFLINE', 'E_OUTOFMEMORY', 'E_NOTIMPL',
+] as const;
+export type SyncErrorCode = (typeof SYNC_ERROR_CODES)[number];
+
+export function isSyncErrorCode(value: unknown): value is SyncErrorCode {
+  return typeof value === 'string' && (SYNC_ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** An error with a {@link SyncErrorCode}; its message says what to do about it. */
+export class SyncError extends Error {
+  override name = 'SyncError';
+  readonly code: SyncErrorCode;
+
+  constructor(code: SyncErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  /** `true` for a SyncError from any realm or thread (no `instanceof` across threads). */
+  static is(value: unknown, code?: SyncErrorCode): value is SyncError {
+    return value instanceof Error && isSyncErrorCode((value as SyncError).code) && (code === undefined || (value as SyncError).code === code);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Errors and answers as they cross the worker boundary.
+ *
+ * Comlink keeps only `name`, `message` and `stack` of a thrown error, so errors
+ * never cross as exceptions: every call returns an {@link Outcome}, whose
+ * failure side is a {@link WireError} that the receiver rebuilds with
+ * {@link fromWire}.
+ */
+import { SyncError, isSyncErrorCode, type SyncErrorCode } from './sync-error.ts';
+
+/** An error as plain, structured-cloneable data. */
+export interface WireError {
+  name: string;
+  message: string;
+  code?: SyncErrorCode;
+  stack?: string;
+  cause?: WireError;
+}
+
+/** The result of every call across the worker boundary. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
+const MAX_CAUSE_DEPTH = 8;
+
+/** Turns anything thrown into a {@link WireError}, keeping the chain of causes (a `DOMException` is an `Error` too). */
+export function toWire(error: unknown, depth = 0): WireError {
+  if (error instanceof Error) {
+    const wire: WireError = { name: error.name, message: error.message };
+    const code = (error as { code?: unknown }).code;
+    if (isSyncErrorCode(code)) wire.code = code;
+    if (typeof error.stack === 'string') wire.stack = error.stack;
+    if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) wire.cause = toWire(error.cause, depth + 1);
+    return wire;
+  }
+  return { name: 'Error', message: describe(error) };
+}
+
+/** Rebuilds an error from its wire form: a {@link SyncError} when it carries a code. */
+export function fromWire(wire: WireError): Error {
+  const cause = wire.cause === undefined ? undefined : fromWire(wire.cause);
+  const options = cause === undefined ? undefined : { cause };
+  const error = wire.code ? new SyncError(wire.code, wire.message, options) : new Error(wire.message, options);
+  if (!wire.code) error.name = wire.name;
+  if (wire.stack !== undefined) error.stack = wire.stack;
+  return error;
+}
+
+export function ok<T>(value: T): Outcome<T> {
+  return { ok: true, value };
+}
+
+export function fail(error: unknown): Outcome<never> {
+  return { ok: false, error: toWire(error) };
+}
+
+/** Unwraps an {@link Outcome}, throwing the rebuilt error on failure. */
+export function unwrap<T>(outcome: Outcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw fromWire(outcome.error);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
