@@ -102,6 +102,9 @@ test.for(early)('a handler that $rule never synchronizes and counts as finished;
   expect((await reports.waitStep('worker', 0)).ok).toBe(true);
   expect(session.openConnections()).toEqual(['live']);
   expect((await server.state()).sockets.map((s) => s.open)).toEqual([true]);
+  // The early handler's worker lives until the session ends: once it has answered a flush, every
+  // report it posted has arrived, so the checks below see all it did.
+  await reports.flush(session.id, 'early');
   reports.release(session.id, 'worker');
 
   const result = await session.done;

@@ -118,6 +118,8 @@ test('a handler that finished gets no more frames of a shared socket, and route(
   await server.send('after a finished', 'live');
   await reports.wait((r) => r.sessionId === session.id && r.handlerId === 'b' && r.value === 'after a finished');
   expect(routed).toEqual([['b']]);
+  // a's worker still runs (until the session ends): after its flush, a frame it had reported would be here.
+  await reports.flush(session.id, 'a');
   expect(reports.all.filter((r) => r.sessionId === session.id && r.handlerId === 'a' && r.phase === 'frame')).toEqual([]);
   // The connection stays open for b (rule 5).
   expect((await server.state()).sockets.map((s) => s.open)).toEqual([true]);

@@ -246,6 +246,69 @@ describe('ManagerState', () => {
   });
 });
 
+describe('writes of a session', () => {
+  /**
+   * A session of `handlers` handlers, each listing two items, with a batching
+   * interval longer than the test: only the explicit writes (the journal at
+   * the start, the result at the end) can reach the store, so a write per
+   * handler's selection would show up as a write of its own.
+   */
+  async function sessionWrites(handlers: number): Promise<{ writes: number; keys: string[][] }> {
+    const store = new MemoryStateStore();
+    const keys: string[][] = [];
+    const counted = wrapStore(store, { write: (changes: StateChanges) => (keys.push([...changes.keys()]), store.write(changes)) });
+    const { state } = setup(counted, { flushInterval: 3_600_000 });
+    await state.load();
+    const before = keys.length;
+    const release = await state.beginSession('s', 'manual');
+    const ids = Array.from({ length: handlers }, (_, i) => `h${i}`);
+    for (const id of ids) {
+      // Each handler's answer arrives in a task of its own: anything a selection writes at once is written before the next.
+      await new Promise((r) => setTimeout(r, 0));
+      expect(state.select(id, [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }], undefined)).toEqual(['a', 'b']);
+      state.itemStatus(id, 'a', 'updating');
+    }
+    for (const id of ids) state.itemStatus(id, 'a', 'succeeded');
+    await state.endSession(summarize(result('s', { a: 'succeeded', b: 'succeeded' })));
+    release();
+    const writes = keys.length - before;
+    await state.close();
+    return { writes, keys: keys.slice(before) };
+  }
+
+  test('a session of 8 handlers writes exactly as often as a session of one: the journal at the start and the result at the end', async () => {
+    const one = await sessionWrites(1);
+    const eight = await sessionWrites(8);
+    expect(one.writes).toBe(2);
+    expect(eight.writes).toBe(one.writes);
+    // The end writes every handler's selection, its items and the journal's deletion at once.
+    expect(eight.keys[1]).toEqual(expect.arrayContaining([KEYS.journal, ...Array.from({ length: 8 }, (_, i) => KEYS.items(`h${i}`))]));
+  });
+
+  test('close() is idempotent: a second call resolves only once the first has written and closed the store', async () => {
+    const store = new MemoryStateStore();
+    let closed = 0;
+    let releaseWrite = () => {};
+    const gate = new Promise<void>((resolve) => (releaseWrite = resolve));
+    const slow = wrapStore(store, { write: async (changes: StateChanges) => (await gate, store.write(changes)) });
+    (slow as StateStore).close = () => void closed++;
+    const { state } = setup(slow);
+    await state.load();
+    state.setItemChecked('h', 'a', false);
+    const first = state.close();
+    const second = state.close();
+    expect(second).toBe(first);
+    let settled = false;
+    void second.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 0)); // a close that did not wait would have resolved by now
+    expect(settled).toBe(false);
+    releaseWrite();
+    await second;
+    expect(closed).toBe(1);
+    expect(await store.get(KEYS.choices('h'))).toEqual([['a', false]]);
+  });
+});
+
 describe('schema', () => {
   test('migrations run one version at a time and record each step', async () => {
     const store = new MemoryStateStore();
