@@ -3,23 +3,12 @@
  * a SyncError keeps its code, message and cause from worker to main and from
  * main to worker, and any other error keeps its name and message.
  */
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, inlineHandler } from '../fixtures/harness.ts';
-import type { Cookie, Script } from '../../workers/fixtures/script.ts';
+import { cookie, noLiveWorkers, scripted, inlineHandler, testBed } from '../fixtures/harness.ts';
 import { SyncError, type ConnectionEvent, type HandlerStateEvent, type SyncManager } from '../../src/index.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
-
-function cookie(scripts: Record<string, Script>): Cookie {
-  return { scripts };
-}
+const bed = testBed();
 
 /** The finished handlerstate events' errors, by handler. */
 function finishedErrors(target: SyncManager): Map<string, Error | null> {
@@ -33,8 +22,8 @@ function finishedErrors(target: SyncManager): Map<string, Error | null> {
 // ---- worker → main ----
 
 test('a SyncError thrown by a handler reaches the result as a SyncError with its code, message and cause', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const fromEvents = finishedErrors(m);
   const session = m.synchronize({
     cookie: cookie({
@@ -57,7 +46,7 @@ test('a SyncError thrown by a handler reaches the result as a SyncError with its
 });
 
 test('the throw-handler fixture: its SyncError and the cause survive, and the items it finished keep their status', async () => {
-  m = manager({ handlers: [{ id: 'thrower', worker: () => new Worker(new URL('../../workers/fixtures/throw-handler.ts', import.meta.url), { type: 'module' }) }] });
+  const m = bed.manager({ handlers: [{ id: 'thrower', worker: () => new Worker(new URL('../../workers/fixtures/throw-handler.ts', import.meta.url), { type: 'module' }) }] });
   const result = await m.synchronize().done;
   const handler = result.handlers[0]!;
   expect(handler.outcome).toBe('failed');
@@ -70,8 +59,8 @@ test('the throw-handler fixture: its SyncError and the cause survive, and the it
 });
 
 test('a plain Error thrown by a handler keeps its name and message, and its cause, and is not a SyncError', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const session = m.synchronize({
     cookie: cookie({ h1: { steps: [{ op: 'throw', message: 'merge conflict in note 7', cause: { message: 'version 3 ≠ 4' } }] } }),
   });
@@ -84,7 +73,7 @@ test('a plain Error thrown by a handler keeps its name and message, and its caus
 });
 
 test('an error of another class thrown by a handler keeps its class name, message and cause name', async () => {
-  m = manager({
+  const m = bed.manager({
     handlers: [inlineHandler('h1', `
       class QuotaExceededError extends Error { name = 'QuotaExceededError'; }
       defineHandler({
@@ -106,9 +95,9 @@ test('an error of another class thrown by a handler keeps its class name, messag
 // ---- main → worker ----
 
 /** Runs one handler whose only step establishes `name`; answers the step's report and the manager's connectionerror events. */
-async function establishFails(name: string, options: Parameters<typeof manager>[0]) {
-  reports = new Reports();
-  m = manager(options);
+async function establishFails(name: string, options: Parameters<typeof bed.manager>[0]) {
+  const reports = bed.reports;
+  const m = bed.manager(options);
   const errors: ConnectionEvent[] = [];
   m.addEventListener('connectionerror', (e) => errors.push(e));
   const session = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'establish', name }] } }) });

@@ -2,31 +2,19 @@
 // argument, uses the default endpoint; both are the very same connection as
 // asking for the default endpoint by its name. Without a configured default,
 // those calls reject with E_INVALIDARG.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Report, type Script, allClosed } from '../fixtures/harness.ts';
-import type { EndpointConfig, SyncManager } from '../../src/index.ts';
+import { noLiveWorkers, scripted, testBed, type Script, allClosed } from '../fixtures/harness.ts';
+import type { EndpointConfig } from '../../src/index.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
-
-/** The failed steps of a session, once every listed handler has reported that its synchronize returned. */
-async function failures(sessionId: string, ...handlerIds: string[]): Promise<Report[]> {
-  await Promise.all(handlerIds.map((h) => reports.wait((r) => r.sessionId === sessionId && r.handlerId === h && r.phase === 'returned')));
-  return reports.all.filter((r) => r.sessionId === sessionId && r.ok === false);
-}
+const bed = testBed();
 
 const sorted = (values: unknown): unknown[] => [...(values as unknown[])].map(String).sort();
 
 test('null, no argument and the default endpoint name give one websocket connection (one socket, one record, every grant named after the default)', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({
+  const m = bed.manager({
     // `other` comes first, so picking "the first endpoint" instead of the default would show.
     endpoints: { other: { kind: 'websocket', url: server.wsUrl('other') }, live: { kind: 'websocket', url: server.wsUrl('live') } },
     defaultEndpoint: 'live',
@@ -48,7 +36,7 @@ test('null, no argument and the default endpoint name give one websocket connect
   const session = m.synchronize({ cookie: { scripts: { 'def-h': script } } });
   const result = await session.done;
 
-  expect(await failures(session.id, 'def-h')).toEqual([]);
+  expect(await reports.failures(session.id, 'def-h')).toEqual([]);
   for (const i of [0, 1, 2]) expect((await reports.stepOf(session.id, 'def-h', i)).value).toMatchObject({ name: 'live', kind: 'websocket' });
   // The three channels hang off one socket: each sees the echo of every frame, whichever channel sent it.
   const frames = ['via-name', 'via-null', 'via-omit'];
@@ -64,9 +52,9 @@ test('null, no argument and the default endpoint name give one websocket connect
 });
 
 test('a handler asking for null and another asking for the default by name share one socket', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({
+  const m = bed.manager({
     endpoints: { other: { kind: 'websocket', url: server.wsUrl('other') }, live: { kind: 'websocket', url: server.wsUrl('live') } },
     defaultEndpoint: 'live',
     handlers: [scripted('by-null'), scripted('by-name')],
@@ -87,7 +75,7 @@ test('a handler asking for null and another asking for the default by name share
   reports.release(session.id, 'by-name');
   const result = await session.done;
 
-  expect(await failures(session.id, 'by-null', 'by-name')).toEqual([]);
+  expect(await reports.failures(session.id, 'by-null', 'by-name')).toEqual([]);
   expect((await reports.stepOf(session.id, 'by-null', 0)).value).toMatchObject({ name: 'live' });
   expect((await reports.stepOf(session.id, 'by-name', 0)).value).toMatchObject({ name: 'live' });
   expect(sorted((await reports.stepOf(session.id, 'by-null', 3)).value)).toEqual(['from-name', 'from-null']);
@@ -102,9 +90,9 @@ test('a handler asking for null and another asking for the default by name share
 });
 
 test('null, no argument and the name of a fetch default endpoint give one connection named after it', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({
+  const m = bed.manager({
     endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') }, api: { kind: 'fetch', url: server.apiUrl } },
     defaultEndpoint: 'api',
     handlers: [scripted('def-f')],
@@ -122,7 +110,7 @@ test('null, no argument and the name of a fetch default endpoint give one connec
   const session = m.synchronize({ cookie: { scripts: { 'def-f': script } } });
   const result = await session.done;
 
-  expect(await failures(session.id, 'def-f')).toEqual([]);
+  expect(await reports.failures(session.id, 'def-f')).toEqual([]);
   for (const i of [0, 1, 2]) expect((await reports.stepOf(session.id, 'def-f', i)).value).toMatchObject({ name: 'api', kind: 'fetch' });
   for (const i of [3, 4, 5]) expect((await reports.stepOf(session.id, 'def-f', i)).value).toMatchObject({ status: 200, json: { ok: true } });
   expect(result.connections.map((c) => [c.name, c.kind, c.handlers])).toEqual([['api', 'fetch', ['def-f']]]);
@@ -136,10 +124,10 @@ test.each([
   ['other endpoints configured', true],
   ['no endpoints at all', false],
 ])('with no default endpoint configured (%s), null and no argument reject with E_INVALIDARG naming the handler', async (_label, withEndpoints) => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const endpoints: Record<string, EndpointConfig> | undefined = withEndpoints ? { live: { kind: 'websocket', url: server.wsUrl('live') } } : undefined;
-  m = manager({ endpoints, handlers: [scripted('no-default-h')] });
+  const m = bed.manager({ endpoints, handlers: [scripted('no-default-h')] });
   const script: Script = {
     steps: [
       { op: 'establish', name: null },

@@ -2,21 +2,15 @@
 // E_INVALIDARG, a call outside the handler's synchronize phase E_UNEXPECTED,
 // a name the handler's registration does not allow E_ACCESSDENIED. Every
 // message names the endpoint and the handler, and nothing is opened.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Report, type Script } from '../fixtures/harness.ts';
+import { noLiveWorkers, scripted, testBed, type Report, type Script } from '../fixtures/harness.ts';
 import type { SyncManager } from '../../src/index.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
+const bed = testBed();
 
 function report(sessionId: string, handlerId: string, index: number, phase = 'step'): Promise<Report> {
-  return reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === phase && r.index === index);
+  return bed.reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === phase && r.index === index);
 }
 
 /** A word boundary match, so `'live'` is not found inside another word. */
@@ -25,8 +19,8 @@ const word = (w: string) => new RegExp(`\\b${w}\\b`);
 const misuseWorker = () => new Worker(new URL('../../workers/fixtures/misuse-handler.ts', import.meta.url), { type: 'module' });
 
 /** A manager over the tenant with a websocket `live` (also the default) and a fetch `api`. */
-function managerFor(server: TestServer, ...handlers: Parameters<typeof manager>[0]['handlers']): SyncManager {
-  return manager({
+function managerFor(server: TestServer, ...handlers: Parameters<typeof bed.manager>[0]['handlers']): SyncManager {
+  return bed.manager({
     endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') }, api: { kind: 'fetch', url: server.apiUrl } },
     defaultEndpoint: 'live',
     handlers,
@@ -34,9 +28,9 @@ function managerFor(server: TestServer, ...handlers: Parameters<typeof manager>[
 }
 
 test('an unknown endpoint name rejects with E_INVALIDARG naming the endpoint and the handler, and opens nothing', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const server = TestServer.create();
-  m = managerFor(server, scripted('unknown-h'));
+  const m = managerFor(server, scripted('unknown-h'));
   // `constructor` is no endpoint even though every object has one; `''` is not the default endpoint.
   const names = ['nope', 'constructor', ''];
   const session = m.synchronize({ cookie: { scripts: { 'unknown-h': { steps: names.map((name) => ({ op: 'establish', name })) } } } });
@@ -55,9 +49,9 @@ test('an unknown endpoint name rejects with E_INVALIDARG naming the endpoint and
 });
 
 test('a non-string endpoint name rejects with E_INVALIDARG naming the value and the handler, and never means the default', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const server = TestServer.create();
-  m = managerFor(server, scripted('type-h'));
+  const m = managerFor(server, scripted('type-h'));
   const values: [unknown, RegExp][] = [
     [42, /42/],
     [0, /\b0\b/],
@@ -82,9 +76,9 @@ test('a non-string endpoint name rejects with E_INVALIDARG naming the value and 
 });
 
 test('a call from prepare() rejects with E_UNEXPECTED naming the endpoint and the handler', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const server = TestServer.create();
-  m = managerFor(server, scripted('prep-h'));
+  const m = managerFor(server, scripted('prep-h'));
   const session = m.synchronize({ cookie: { scripts: { 'prep-h': { prepare: [{ op: 'establish', name: 'live' }] } } } });
   const result = await session.done;
 
@@ -99,9 +93,9 @@ test('a call from prepare() rejects with E_UNEXPECTED naming the endpoint and th
 });
 
 test('a call after the handler\'s synchronize ended rejects with E_UNEXPECTED while the session still runs', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = managerFor(server, scripted('after-h'), scripted('keeper'));
+  const m = managerFor(server, scripted('after-h'), scripted('keeper'));
   const afterH: Script = { steps: [{ op: 'after-return', then: [{ op: 'establish', name: 'live' }] }] };
   const keeper: Script = { steps: [{ op: 'wait' }] };
   const session = m.synchronize({ cookie: { scripts: { 'after-h': afterH, keeper } } });
@@ -124,9 +118,9 @@ test('a call after the handler\'s synchronize ended rejects with E_UNEXPECTED wh
 });
 
 test('a name outside the handler\'s allowed endpoints rejects with E_ACCESSDENIED naming the endpoint and the handler, also via the default', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const server = TestServer.create();
-  m = managerFor(server, scripted('limited-h', { endpoints: ['api'] }));
+  const m = managerFor(server, scripted('limited-h', { endpoints: ['api'] }));
   const script: Script = {
     steps: [
       { op: 'establish', name: 'live' },
@@ -151,9 +145,9 @@ test('a name outside the handler\'s allowed endpoints rejects with E_ACCESSDENIE
 });
 
 test('misuse-handler.ts gets every refusal with its code, each message naming the endpoint and the handler', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = managerFor(server, { id: 'misuse', worker: misuseWorker, endpoints: ['api'] }, scripted('keeper'));
+  const m = managerFor(server, { id: 'misuse', worker: misuseWorker, endpoints: ['api'] }, scripted('keeper'));
   const session = m.synchronize({ cookie: { scripts: { keeper: { steps: [{ op: 'wait' }] } } } });
 
   // Reported on the fixture channel, since logging is refused after synchronize too.

@@ -3,22 +3,16 @@
 // however it finished (succeeded, failed, crashed, timed out, cancelled):
 // WebSocket close code 1000, in-flight fetches aborted, `connectionclose`
 // events after the last handler's `handlerstate` finished event.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer, type RequestRecord, type ServerState } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Script } from '../fixtures/harness.ts';
+import { noLiveWorkers, scripted, testBed, type Script } from '../fixtures/harness.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
 import type {
-  ConnectionEvent, HandlerRegistration, HandlerStateEvent, HandlerOutcome, SyncErrorCode, SyncManager, SyncSession, WorkerLike,
+  ConnectionEvent, HandlerRegistration, HandlerStateEvent, HandlerOutcome, SyncErrorCode, SyncSession, WorkerLike,
 } from '../../src/index.ts';
 import { deferred } from '../../src/internal/deferred.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
+const bed = testBed();
 
 /**
  * A worker whose ready handshake reaches the manager only once `gate`
@@ -84,7 +78,7 @@ interface Seen {
 
 /** Starts a session of `early` and `last` and records the events that order matters for. */
 function start(server: TestServer, last: HandlerRegistration, lastCookie: Script | undefined) {
-  m = manager({
+  const m = bed.manager({
     endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') }, api: { kind: 'fetch', url: server.apiUrl } },
     handlers: [scripted('early'), last],
   });
@@ -133,7 +127,7 @@ async function expectAllClosedAfterLast(server: TestServer, session: SyncSession
 }
 
 test('a handler that finishes early closes nothing: the socket stays open and usable, its unawaited fetch stays in flight', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const { session, events, earlyDone, lastFinished } = start(server, scripted('last'), lastScript([{ op: 'wait' }]));
 
@@ -193,7 +187,7 @@ const cases: Case[] = [
 ];
 
 test.each(cases)('connections close only after the last handler finished: last handler $how', async (c) => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const gate = deferred<void>();
   const { session, events, earlyDone, lastFinished } = start(server, c.last(gate.promise), c.script);

@@ -2,32 +2,20 @@
 // the same underlying connection (one socket, one attempt), frames flow both
 // ways for every handler; a later call for another name opens it without
 // disturbing the connections already open, and its failure leaves them alone.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Report, type Script, allClosed } from '../fixtures/harness.ts';
-import type { ConnectionEvent, SyncManager } from '../../src/index.ts';
+import { noLiveWorkers, scripted, testBed, type Script, allClosed } from '../fixtures/harness.ts';
+import type { ConnectionEvent } from '../../src/index.ts';
 import { deferred } from '../../src/internal/deferred.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
-
-/** The failed steps of a session, once every listed handler has reported that its synchronize returned. */
-async function failures(sessionId: string, ...handlerIds: string[]): Promise<Report[]> {
-  await Promise.all(handlerIds.map((h) => reports.wait((r) => r.sessionId === sessionId && r.handlerId === h && r.phase === 'returned')));
-  return reports.all.filter((r) => r.sessionId === sessionId && r.ok === false);
-}
+const bed = testBed();
 
 const sorted = (values: unknown): string[] => [...(values as unknown[])].map(String).sort();
 
 test('two handlers establishing the same websocket one after the other share one socket, and frames flow both ways for both', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [scripted('first'), scripted('second')] });
+  const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [scripted('first'), scripted('second')] });
   const first: Script = {
     steps: [
       { op: 'establish', name: 'live' },
@@ -61,7 +49,7 @@ test('two handlers establishing the same websocket one after the other share one
   reports.release(session.id, 'first');
   const result = await session.done;
 
-  expect(await failures(session.id, 'first', 'second')).toEqual([]);
+  expect(await reports.failures(session.id, 'first', 'second')).toEqual([]);
   const everything = ['from-first', 'from-second', 'from-server'];
   expect(sorted((await reports.stepOf(session.id, 'first', 3)).value)).toEqual(everything);
   expect(sorted((await reports.stepOf(session.id, 'second', 3)).value)).toEqual(everything);
@@ -74,13 +62,13 @@ test('two handlers establishing the same websocket one after the other share one
 });
 
 test('two handlers establishing the same websocket at the same moment share one attempt and one socket', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   // The url function runs once per connection attempt; holding it keeps the first attempt pending while the second call arrives.
   let attempts = 0;
   const asked = deferred<void>();
   const gate = deferred<void>();
-  m = manager({
+  const m = bed.manager({
     endpoints: {
       live: {
         kind: 'websocket',
@@ -116,7 +104,7 @@ test('two handlers establishing the same websocket at the same moment share one 
   expect(await server.send('from-server', 'live')).toBe(1);
   const result = await session.done;
 
-  expect(await failures(session.id, 'left', 'right')).toEqual([]);
+  expect(await reports.failures(session.id, 'left', 'right')).toEqual([]);
   expect(attempts).toBe(1);
   const everything = ['from-left', 'from-right', 'from-server'];
   expect(sorted((await reports.stepOf(session.id, 'left', 2)).value)).toEqual(everything);
@@ -131,11 +119,11 @@ test('two handlers establishing the same websocket at the same moment share one 
 });
 
 test('a later call for another name opens it without disturbing the first socket, which keeps flowing while the second connects', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const asked = deferred<void>();
   const gate = deferred<void>();
-  m = manager({
+  const m = bed.manager({
     endpoints: {
       live: { kind: 'websocket', url: server.wsUrl('live') },
       other: {
@@ -185,7 +173,7 @@ test('a later call for another name opens it without disturbing the first socket
 
   reports.release(session.id, 'worker-h');
   const result = await session.done;
-  expect(await failures(session.id, 'worker-h')).toEqual([]);
+  expect(await reports.failures(session.id, 'worker-h')).toEqual([]);
   expect(result.connections.map((c) => [c.name, c.closeCode])).toEqual([['live', 1000], ['other', 1000]]);
   const state = await allClosed(server);
   expect(state.sockets.map((s) => [s.channel, s.closeCode])).toEqual([['live', 1000], ['other', 1000]]);
@@ -193,10 +181,10 @@ test('a later call for another name opens it without disturbing the first socket
 });
 
 test('a second endpoint the server refuses rejects with E_FAIL naming it, the handler and the cause; the first stays open and usable', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   await server.faults({ refuse: ['refused'] });
-  m = manager({
+  const m = bed.manager({
     endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') }, broken: { kind: 'websocket', url: server.wsUrl('refused') } },
     handlers: [scripted('refuse-h')],
   });

@@ -3,31 +3,25 @@
 // the endpoint's base URL (escapes refused with E_ACCESSDENIED and never
 // sent); bodies of several MiB arrive intact both ways; HTTP error statuses
 // resolve; an endpoint with a probe is up only when the probe answers 2xx.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Report, type Script } from '../fixtures/harness.ts';
+import { noLiveWorkers, scripted, testBed, type Report, type Script } from '../fixtures/harness.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
-import type { ConnectionEvent, FetchEndpoint, SyncManager } from '../../src/index.ts';
+import type { ConnectionEvent, FetchEndpoint } from '../../src/index.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
+const bed = testBed();
 
 const MiB = 1024 * 1024;
 
 /** Every report of a session, once every listed handler has reported that its synchronize returned. */
 async function sessionReports(sessionId: string, ...handlerIds: string[]): Promise<Report[]> {
-  await Promise.all(handlerIds.map((h) => reports.wait((r) => r.sessionId === sessionId && r.handlerId === h && r.phase === 'returned', 15_000)));
-  return reports.all.filter((r) => r.sessionId === sessionId);
+  await Promise.all(handlerIds.map((h) => bed.reports.wait((r) => r.sessionId === sessionId && r.handlerId === h && r.phase === 'returned', 15_000)));
+  return bed.reports.all.filter((r) => r.sessionId === sessionId);
 }
 
 /** Runs one scripted handler `h` against a fetch endpoint `api` and returns the session result. */
 function run(api: Omit<FetchEndpoint, 'kind'>, steps: Step[], extra: Partial<Script> = {}) {
-  m = manager({ endpoints: { api: { kind: 'fetch', ...api } }, handlers: [scripted('fetch-h')] });
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', ...api } }, handlers: [scripted('fetch-h')] });
   return m.synchronize({ cookie: { scripts: { 'fetch-h': { steps, ...extra } } } });
 }
 
@@ -44,7 +38,7 @@ async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
 }
 
 test('static endpoint headers reach the server and never the worker', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const secret = `static-${crypto.randomUUID()}`;
   const session = run({ url: server.apiUrl, headers: { authorization: `Bearer ${secret}`, 'x-api-key': secret } }, [
@@ -72,7 +66,7 @@ test('static endpoint headers reach the server and never the worker', async () =
 });
 
 test('endpoint headers from an async function reach the server and never the worker', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const server = TestServer.create();
   const secret = `dynamic-${crypto.randomUUID()}`;
   let calls = 0;
@@ -102,7 +96,7 @@ test('endpoint headers from an async function reach the server and never the wor
 });
 
 test('paths escaping the endpoint are refused with E_ACCESSDENIED and never sent', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   // Escapes aim at another tenant's health endpoint, so a request that got out would show up there.
   const other = TestServer.create();
@@ -145,7 +139,7 @@ test('paths escaping the endpoint are refused with E_ACCESSDENIED and never sent
 });
 
 test('a leading / means the endpoint base', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const session = run({ url: server.apiUrl }, [
     { op: 'establish', name: 'api' },
@@ -164,7 +158,7 @@ test('a leading / means the endpoint base', async () => {
 });
 
 test('binary, text and JSON bodies of 6 MiB arrive intact both ways', { timeout: 60_000 }, async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const size = 6 * MiB;
   // Text with multi-byte characters, at least `size` UTF-8 bytes.
@@ -203,7 +197,7 @@ test('binary, text and JSON bodies of 6 MiB arrive intact both ways', { timeout:
 });
 
 test('an HTTP error status resolves with that status, it is not an error', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   await server.faults({ apiFail: { status: 500, paths: ['notes'], count: 1 } });
   // Retries off, or the 500 would be retried (fetch-retry.test.ts) and answered 200.
@@ -229,7 +223,7 @@ test('an HTTP error status resolves with that status, it is not an error', async
 });
 
 test('an endpoint with a probe establishes when the probe answers 2xx, sending the endpoint headers', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const secret = `probe-${crypto.randomUUID()}`;
   const session = run({ url: server.apiUrl, probe: 'health', headers: { 'x-api-key': secret } }, [
@@ -250,10 +244,10 @@ test('an endpoint with a probe establishes when the probe answers 2xx, sending t
 });
 
 test('an endpoint whose probe answers 503 fails to establish with E_FAIL naming the endpoint, the handler and the status', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   await server.faults({ apiFail: { status: 503, paths: ['health'] } });
-  m = manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, probe: 'health' } }, handlers: [scripted('probe-h')] });
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, probe: 'health' } }, handlers: [scripted('probe-h')] });
   const errors: ConnectionEvent[] = [];
   m.addEventListener('connectionerror', (e: ConnectionEvent) => errors.push(e));
   const session = m.synchronize({ cookie: { scripts: { 'probe-h': { steps: [{ op: 'establish', name: 'api' }] } } } });

@@ -9,17 +9,14 @@
 import { afterEach, expect, test } from 'vitest';
 import { cdp } from 'vitest/browser';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Report } from '../fixtures/harness.ts';
-import type { ConnectionEvent, SyncManager } from '../../src/index.ts';
+import { noLiveWorkers, scripted, testBed, type Report } from '../fixtures/harness.ts';
+import type { ConnectionEvent } from '../../src/index.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
+const bed = testBed();
+// Registered after the bed's, so it runs before it (after-hooks run in reverse order): back online before the managers close.
 afterEach(async () => {
   await setOffline(false);
   await cdp().send('Network.emulateNetworkConditionsByRule', { matchedNetworkConditions: [] });
-  await m?.close();
-  m = undefined;
-  reports?.close();
 });
 
 /** Sets what navigator.onLine says (the network itself keeps working) and waits until the page sees it. */
@@ -33,14 +30,14 @@ async function setOffline(offline: boolean): Promise<void> {
 }
 
 function step(sessionId: string, index: number): Promise<Report> {
-  return reports.stepOf(sessionId, 'offline-h', index, 15_000);
+  return bed.reports.stepOf(sessionId, 'offline-h', index, 15_000);
 }
 
 test('establishing a fetch endpoint while the browser is offline rejects at once with E_OFFLINE, well under the connect timeout', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   // With a probe and the default 10 s connect timeout, a wait for the network would show.
-  m = manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, probe: 'health' } }, handlers: [scripted('offline-h')] });
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, probe: 'health' } }, handlers: [scripted('offline-h')] });
   const errors: ConnectionEvent[] = [];
   m.addEventListener('connectionerror', (e: ConnectionEvent) => errors.push(e));
   // The worker starts while online (its module is fetched), then waits for the release.
@@ -75,10 +72,10 @@ test('establishing a fetch endpoint while the browser is offline rejects at once
 });
 
 test('a request whose network fails while the browser is offline rejects at once with E_OFFLINE and is not retried', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   // A retry would wait at least 5 s: long enough to show.
-  m = manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, retry: { minDelay: 5000, maxDelay: 5000 } } }, handlers: [scripted('offline-h')] });
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, retry: { minDelay: 5000, maxDelay: 5000 } } }, handlers: [scripted('offline-h')] });
   const session = m.synchronize({ cookie: { scripts: { 'offline-h': { steps: [
     { op: 'establish', name: 'api' }, // 0
     { op: 'fetch', on: 'api', path: 'health', read: 'json' }, // 1

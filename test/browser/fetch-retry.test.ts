@@ -5,32 +5,29 @@
 // onUnauthorized once and is retried once with fresh headers; retries stop
 // when the request or the session ends. Against the endpoint server's fault
 // switches (apiFail, apiReset), whose request records show every attempt.
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer, type RequestRecord } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Report, type Script } from '../fixtures/harness.ts';
+import { noLiveWorkers, scripted, testBed, type Report, type Script } from '../fixtures/harness.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
 import type { FetchEndpoint, SyncManager } from '../../src/index.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
+const bed = testBed();
 
 /** Fast retries, so the tests do not wait for the default backoff. */
 const FAST = { minDelay: 20, maxDelay: 40 };
 
 function step(sessionId: string, index: number): Promise<Report> {
-  return reports.stepOf(sessionId, 'retry-h', index, 15_000);
+  return bed.reports.stepOf(sessionId, 'retry-h', index, 15_000);
 }
+
+/** The manager of the last run(): the next run() closes it (the bed has closed it already if it was an earlier test's; close() is idempotent). */
+let previous: SyncManager | undefined;
 
 /** Runs one scripted handler against a fetch endpoint `api`; resolves with the session result. */
 async function run(api: Omit<FetchEndpoint, 'kind'>, steps: Step[], extra: Partial<Script> = {}) {
-  reports ??= new Reports();
-  await m?.close();
-  m = manager({ endpoints: { api: { kind: 'fetch', ...api } }, handlers: [scripted('retry-h')] });
+  void bed.reports; // made before the session starts, if the test has not made them yet
+  await previous?.close();
+  const m = (previous = bed.manager({ endpoints: { api: { kind: 'fetch', ...api } }, handlers: [scripted('retry-h')] }));
   const session = m.synchronize({ cookie: { scripts: { 'retry-h': { steps: [{ op: 'establish', name: 'api' }, ...steps], ...extra } } } });
   const result = await session.done;
   return { session, result };
@@ -40,7 +37,7 @@ const summary = (requests: RequestRecord[]) => requests.map((r) => [r.method, r.
 const header = (value: unknown, name: string) => new Map((value as { headers: [string, string][] }).headers).get(name);
 
 test('a 503 with Retry-After: 1 is retried after that delay and the handler gets the 200', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const server = TestServer.create();
   await server.faults({ apiFail: { status: 503, retryAfter: 1, count: 1, paths: ['notes'] } });
   let headerCalls = 0;
@@ -61,7 +58,7 @@ test('a 503 with Retry-After: 1 is retried after that delay and the handler gets
 });
 
 test('a 400 is not retried: one request, and the handler gets the 400', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const server = TestServer.create();
   await server.faults({ apiFail: { status: 400, count: 1, paths: ['notes'] } });
   const { session } = await run({ url: server.apiUrl, retry: FAST }, [{ op: 'fetch', on: 'api', path: 'notes', read: 'json' }]);
@@ -72,7 +69,7 @@ test('a 400 is not retried: one request, and the handler gets the 400', async ()
 });
 
 test('a POST is not retried without an opt-in; with an Idempotency-Key or idempotent: true it is, body and all; a PUT needs none', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const cases: { name: string; fetch: Partial<Extract<Step, { op: 'fetch' }>>; attempts: number; status: number }[] = [
     { name: 'POST', fetch: {}, attempts: 1, status: 503 },
     { name: 'POST + Idempotency-Key', fetch: { headers: { 'idempotency-key': crypto.randomUUID() } }, attempts: 2, status: 200 },
@@ -96,7 +93,7 @@ test('a POST is not retried without an opt-in; with an Idempotency-Key or idempo
 });
 
 test('a 429 and a network error are retried', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const throttled = TestServer.create();
   await throttled.faults({ apiFail: { status: 429, count: 1, paths: ['notes'] } });
   const first = await run({ url: throttled.apiUrl, retry: FAST }, [{ op: 'fetch', on: 'api', path: 'notes', read: 'json' }]);
@@ -113,7 +110,7 @@ test('a 429 and a network error are retried', async () => {
 });
 
 test('retries give up after the configured count: the handler gets the last response, or E_FAIL for network errors', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const failing = TestServer.create();
   await failing.faults({ apiFail: { status: 503, paths: ['notes'] } });
   const first = await run({ url: failing.apiUrl, retry: { ...FAST, retries: 2 } }, [{ op: 'fetch', on: 'api', path: 'notes', read: 'json' }]);
@@ -142,7 +139,7 @@ test('retries give up after the configured count: the handler gets the last resp
 });
 
 test('a 401 runs onUnauthorized once and the request is retried once with fresh headers; a second 401 goes to the handler', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   let token = 1;
   let hookCalls = 0;
   let headerCalls = 0;
@@ -191,7 +188,7 @@ test('a 401 runs onUnauthorized once and the request is retried once with fresh 
 });
 
 test('an onUnauthorized that throws rejects the request with E_FAIL naming it', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const server = TestServer.create();
   await server.faults({ apiFail: { status: 401, paths: ['notes'] } });
   const { session } = await run({ url: server.apiUrl, onUnauthorized: () => { throw new Error('refresh token expired'); } }, [
@@ -205,7 +202,7 @@ test('an onUnauthorized that throws rejects the request with E_FAIL naming it', 
 });
 
 test('retries stop when the handler aborts or the session ends, and no retry is sent afterwards', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   // The handler's signal aborts while the manager waits out a Retry-After of 30 s.
   const server = TestServer.create();
   await server.faults({ apiFail: { status: 503, retryAfter: 30, paths: ['notes'] } });

@@ -7,9 +7,9 @@
 import { afterEach, expect, test } from 'vitest';
 import { cdp } from 'vitest/browser';
 import { TestServer, type RequestRecord } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted, type Report } from '../fixtures/harness.ts';
+import { noLiveWorkers, scripted, testBed, type Report } from '../fixtures/harness.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
-import type { FetchEndpoint, SyncManager } from '../../src/index.ts';
+import type { FetchEndpoint } from '../../src/index.ts';
 import { FetchConnection } from '../../src/connections/fetch-connection.ts';
 import { validateEndpoints, type ResolvedEndpoint } from '../../src/connections/endpoint-config.ts';
 import { FetchChannel } from '../../src/runtime/fetch-channel.ts';
@@ -17,14 +17,11 @@ import { SyncError } from '../../src/protocol/sync-error.ts';
 import { STREAM_WINDOW_BYTES } from '../../src/connections/fetch-options.ts';
 import type { FetchDown } from '../../src/protocol/fetch-messages.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
+const bed = testBed();
 let stopWatching = () => {};
-afterEach(async () => {
+// Registered after the bed's, so it runs before it (after-hooks run in reverse order): the patch is undone before the managers close.
+afterEach(() => {
   stopWatching();
-  await m?.close();
-  m = undefined;
-  reports?.close();
 });
 
 const MiB = 1024 * 1024;
@@ -33,12 +30,12 @@ const SIZE = 20 * MiB;
 const HUGE = 256 * MiB;
 
 function step(sessionId: string, index: number, timeout = 15_000): Promise<Report> {
-  return reports.stepOf(sessionId, 'stream-h', index, timeout);
+  return bed.reports.stepOf(sessionId, 'stream-h', index, timeout);
 }
 
 function start(api: Omit<FetchEndpoint, 'kind'>, steps: Step[]) {
-  m = manager({ endpoints: { api: { kind: 'fetch', ...api } }, handlers: [scripted('stream-h')] });
-  return m.synchronize({ cookie: { scripts: { 'stream-h': { steps: [{ op: 'establish', name: 'api' }, ...steps] } } } });
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', ...api } }, handlers: [scripted('stream-h')] });
+  return { m, session: m.synchronize({ cookie: { scripts: { 'stream-h': { steps: [{ op: 'establish', name: 'api' }, ...steps] } } } }) };
 }
 
 function pattern(n: number): Uint8Array<ArrayBuffer> {
@@ -107,12 +104,12 @@ const bytesRecord = (requests: RequestRecord[]) => requests.find((r) => r.path =
 const round = (x: number) => Math.round(x * 10) / 10;
 
 test('a 20 MiB download reaches the worker in chunks long before the server has sent it all, intact, transferred chunk by chunk and never whole in the main thread', { timeout: 60_000 }, async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const bodies = watchBodies();
   const stopSampling = sampleMainMemory();
   // Paced: the server waits 2 ms after each 64 KiB, so sending 20 MiB takes at least 640 ms.
-  const session = start({ url: server.apiUrl }, [
+  const { session } = start({ url: server.apiUrl }, [
     { op: 'fetch-stream', on: 'api', path: `bytes?n=${SIZE}&paceMs=2`, responseBody: 'stream', afterFirstChunk: 'report' },
   ]);
 
@@ -138,11 +135,11 @@ test('a 20 MiB download reaches the worker in chunks long before the server has 
 });
 
 test('backpressure: while the handler does not read, the main thread does not read ahead', { timeout: 60_000 }, async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const bodies = watchBodies();
   // Not paced: without backpressure the main thread would have all 20 MiB within a few hundred ms.
-  const session = start({ url: server.apiUrl }, [
+  const { session } = start({ url: server.apiUrl }, [
     { op: 'fetch-stream', on: 'api', path: `bytes?n=${SIZE}`, responseBody: 'stream', afterFirstChunk: 'wait' },
   ]);
   await reports.wait((r) => r.sessionId === session.id && r.phase === 'first-chunk', 15_000);
@@ -162,7 +159,7 @@ test('backpressure: while the handler does not read, the main thread does not re
 });
 
 test('figures: time to the first chunk and to the last byte of 20 MiB, and the main isolate\'s ArrayBuffer memory left after it', { timeout: 90_000 }, async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const session = cdp();
   const runs: Record<string, { firstChunkMs: number; totalMs: number; left: number }[]> = {};
   for (let rep = 0; rep < 3; rep++) {
@@ -170,12 +167,12 @@ test('figures: time to the first chunk and to the last byte of 20 MiB, and the m
       const server = TestServer.create();
       await session.send('HeapProfiler.collectGarbage');
       const { backingStorageSize: base } = await session.send('Runtime.getHeapUsage');
-      const s = start({ url: server.apiUrl }, [{ op: 'fetch-stream', on: 'api', path: `bytes?n=${SIZE}`, responseBody }]);
+      const { m, session: s } = start({ url: server.apiUrl }, [{ op: 'fetch-stream', on: 'api', path: `bytes?n=${SIZE}`, responseBody }]);
       const value = (await step(s.id, 1, 30_000)).value as { bytes: number; firstChunkMs: number; totalMs: number };
       // Before any GC: ArrayBuffers the main isolate still holds, live or garbage.
       const { backingStorageSize: after } = await session.send('Runtime.getHeapUsage');
       await s.done;
-      await m!.close();
+      await m.close();
       expect(value.bytes).toBe(SIZE);
       (runs[responseBody] ??= []).push({ firstChunkMs: value.firstChunkMs, totalMs: value.totalMs, left: after - base });
     }
@@ -192,11 +189,11 @@ test('figures: time to the first chunk and to the last byte of 20 MiB, and the m
 });
 
 test('aborting from the worker ends the request on the server, before the response and mid-stream; so does cancelling the body', { timeout: 30_000 }, async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   // The bodies are larger than loopback can buffer, and the first request is aborted only once the
   // server has it: the server sees each request end early, however slow the machine is.
-  const session = start({ url: server.apiUrl }, [
+  const { session } = start({ url: server.apiUrl }, [
     { op: 'fetch', on: 'api', path: 'slow?ms=120000', read: 'text', abortOnRelease: true },
     { op: 'fetch-stream', on: 'api', path: `bytes?n=${HUGE}`, responseBody: 'stream', afterFirstChunk: 'abort' },
     { op: 'fetch-stream', on: 'api', path: `bytes?n=${HUGE}&c=1`, responseBody: 'stream', afterFirstChunk: 'cancel' },
@@ -229,9 +226,9 @@ test('aborting from the worker ends the request on the server, before the respon
 });
 
 test('the end of the session aborts a body still streaming: the server sees the connection closed', { timeout: 30_000 }, async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const server = TestServer.create();
-  const session = start({ url: server.apiUrl }, [
+  const { session } = start({ url: server.apiUrl }, [
     { op: 'fetch', on: 'api', path: `bytes?n=${HUGE}`, responseBody: 'stream', noAwait: true },
     { op: 'wait', ms: 300 },
   ]);
@@ -261,10 +258,10 @@ test('when the connection closes (the session ends), a body still streaming erro
 });
 
 test('small bodies cross whole; a body of unknown length crosses whole when it ends within wholeBodyLimit, else it streams', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const server = TestServer.create();
   const bodies = watchBodies();
-  const session = start({ url: server.apiUrl, wholeBodyLimit: MiB }, [
+  const { session } = start({ url: server.apiUrl, wholeBodyLimit: MiB }, [
     { op: 'fetch', on: 'api', path: 'bytes?n=100000', read: 'bytes' }, // 1: known, small → whole
     { op: 'fetch', on: 'api', path: 'bytes?n=100000&chunked=1', read: 'bytes' }, // 2: unknown, small → whole
     { op: 'fetch', on: 'api', path: `bytes?n=${3 * MiB}&chunked=1`, read: 'bytes' }, // 3: unknown, large → streamed

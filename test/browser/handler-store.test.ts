@@ -3,36 +3,23 @@
  * its own keys, no key of a handler reaches the manager's, values are kept
  * across sessions and managers, and bad calls get clear SyncErrors.
  */
-import { afterEach, expect, test } from 'vitest';
-import { Reports, manager, scripted } from '../fixtures/harness.ts';
-import type { Cookie, Script } from '../../workers/fixtures/script.ts';
+import { expect, test } from 'vitest';
+import { cookie, scripted, testBed } from '../fixtures/harness.ts';
 import {
   IndexedDbStateStore, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES, SyncManager, stateDatabaseName,
 } from '../../src/index.ts';
 
-let reports: Reports | undefined;
-const managers: SyncManager[] = [];
-afterEach(async () => {
-  for (const m of managers.splice(0)) await m.close();
-  reports?.close();
-});
-
-const cookie = (scripts: Record<string, Script>): Cookie => ({ scripts });
-
-function track(m: SyncManager): SyncManager {
-  managers.push(m);
-  return m;
-}
+const bed = testBed();
 
 /** Step `index` of a handler in a session: its value if it succeeded, else its error's code and message. */
 async function outcome(sessionId: string, handlerId: string, index: number, phase = 'step'): Promise<unknown> {
-  const r = await reports!.wait((x) => x.sessionId === sessionId && x.handlerId === handlerId && x.phase === phase && x.index === index);
+  const r = await bed.reports.wait((x) => x.sessionId === sessionId && x.handlerId === handlerId && x.phase === phase && x.index === index);
   return r.ok ? { value: r.value } : { code: r.error?.code, message: r.error?.message };
 }
 
 test("two handlers' ctx.store never see each other's keys, and a handler's keys cannot reach the manager's", async () => {
-  reports = new Reports();
-  const m = track(manager({ handlers: [scripted('h1'), scripted('h2')] }));
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('h1'), scripted('h2')] });
   const session = m.synchronize({
     cookie: cookie({
       h1: {
@@ -82,8 +69,8 @@ test("two handlers' ctx.store never see each other's keys, and a handler's keys 
 });
 
 test('ctx.store values are kept across sessions (new workers) and across managers over the same database', async () => {
-  reports = new Reports();
-  const m1 = track(manager({ handlers: [scripted('h1')] }));
+  const reports = bed.reports;
+  const m1 = bed.manager({ handlers: [scripted('h1')] });
   const name = m1.name;
   const s1 = m1.synchronize({ cookie: cookie({ h1: { prepare: [{ op: 'store-set', key: 'checkpoint', value: { page: 3, etag: 'W/"x"' } }], steps: [{ op: 'store-set', key: 'cursor', value: 41 }, { op: 'store-delete', key: 'checkpoint' }, { op: 'store-set', key: 'checkpoint', value: { page: 4 } }] } }) });
   expect((await s1.done).outcome).toBe('succeeded');
@@ -92,7 +79,7 @@ test('ctx.store values are kept across sessions (new workers) and across manager
   expect(await outcome(s2.id, 'h1', 0)).toEqual({ value: 41 });
   await m1.close();
 
-  const m2 = track(new SyncManager({ name, handlers: [scripted('h1')] }));
+  const m2 = bed.track(new SyncManager({ name, handlers: [scripted('h1')] }));
   const s3 = m2.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'store-entries' }, { op: 'store-delete', key: 'cursor' }, { op: 'store-delete', key: 'cursor' }, { op: 'store-keys' }] } }) });
   await s3.done;
   const after = reports.all.filter((r) => r.sessionId === s3.id && r.phase === 'step').sort((a, b) => a.index! - b.index!).map((r) => r.value);
@@ -100,8 +87,8 @@ test('ctx.store values are kept across sessions (new workers) and across manager
 });
 
 test('bad ctx.store calls get clear SyncErrors and leave the store and the session intact', async () => {
-  reports = new Reports();
-  const m = track(manager({ handlers: [scripted('h1'), scripted('keeper')] }));
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1'), scripted('keeper')] });
   const session = m.synchronize({
     cookie: cookie({
       keeper: { steps: [{ op: 'wait' }] },

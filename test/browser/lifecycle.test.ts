@@ -5,26 +5,14 @@
  * queue; `close()`; workers that never handshake, fail to start, vanish,
  * crash or hang all end their session; bad options are refused up front.
  */
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, inlineHandler, manager, noLiveWorkers, scripted, scriptedWorker } from '../fixtures/harness.ts';
-import type { Cookie, Script } from '../../workers/fixtures/script.ts';
+import { cookie, inlineHandler, noLiveWorkers, scripted, scriptedWorker, testBed, type Script } from '../fixtures/harness.ts';
 import {
   LIFE_LOCK_DELAY, SyncError, SyncManager, type HandlerRegistration, type HandlerStateEvent, type SessionEvent, type SyncManagerOptions,
 } from '../../src/index.ts';
 
-let reports: Reports | undefined;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-  reports = undefined;
-});
-
-function cookie(scripts: Record<string, Script>): Cookie {
-  return { scripts };
-}
+const bed = testBed();
 
 function phases(events: readonly HandlerStateEvent[], handlerId: string): string[] {
   return events.filter((e) => e.handlerId === handlerId).map((e) => e.phase);
@@ -83,9 +71,9 @@ const early: { rule: string; script: Script; uncheck?: boolean; outcome: string;
 ];
 
 test.for(early)('a handler that $rule never synchronizes and counts as finished; the other handler succeeds and the connections close after both', async ({ script, uncheck, outcome, endedIn }) => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({
+  const m = bed.manager({
     endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } },
     handlers: [scripted('early'), scripted('worker')],
   });
@@ -124,8 +112,8 @@ test.for(early)('a handler that $rule never synchronizes and counts as finished;
 });
 
 test('handler phases are emitted in order: starting, initializing, enumerating, preparing, synchronizing, finished', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1'), scripted('shy')] });
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('h1'), scripted('shy')] });
   const events = handlerStates(m);
   const session = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'progress', item: 'a', update: { status: 'succeeded' } }] }, shy: { decline: 'prepare' } }) });
   await session.done;
@@ -144,8 +132,8 @@ test.for([
   { trigger: 'online', given: true, expected: true },
   { trigger: 'manual', given: false, expected: false },
 ] as const)('initialize receives trigger $trigger with mayBotherUser $expected (given: $given) and the cookie', async ({ trigger, given, expected }) => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const data = { scripts: { h1: { steps: [{ op: 'inspect', on: 'none' }] } }, note: 'from the app', list: [1, 2, 3] };
   const session = m.synchronize(given === undefined ? { trigger, cookie: data } : { trigger, cookie: data, mayBotherUser: given });
   await session.done;
@@ -157,8 +145,8 @@ test.for([
 });
 
 test('the items option of synchronize() restricts a handler to exactly those items, whatever the user chose', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1'), scripted('h2')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1'), scripted('h2')] });
   const items = [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }, { id: 'c', name: 'C', checked: false }];
   m.setItemChecked('h1', 'a', false);
   const session = m.synchronize({ items: { h1: ['c', 'a'] }, cookie: cookie({ h1: { items }, h2: { items } }) });
@@ -173,8 +161,8 @@ test('the items option of synchronize() restricts a handler to exactly those ite
 // ---- sessions one at a time, and close() ----
 
 test("sessions are queued: a second synchronize() starts only after the first one's done", async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const order: string[] = [];
   const log = (e: SessionEvent) => order.push(`${e.type}:${e.session === s1 ? 1 : 2}`);
   m.addEventListener('sessionstart', log);
@@ -197,9 +185,9 @@ test("sessions are queued: a second synchronize() starts only after the first on
 });
 
 test('manager.close() cancels the running and the queued sessions, is idempotent, and then synchronize() throws E_UNEXPECTED', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const workers = countedWorker();
-  m = manager({ handlers: [workers.registration('h1')] });
+  const m = bed.manager({ handlers: [workers.registration('h1')] });
   const s1 = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'wait-abort' }] } }) });
   const s2 = m.synchronize({ cookie: cookie({ h1: {} }) });
   await reports.wait((r) => r.sessionId === s1.id && r.phase === 'synchronize');
@@ -218,7 +206,7 @@ test('manager.close() cancels the running and the queued sessions, is idempotent
   await noLiveWorkers();
 
   await m.close();
-  const error = thrown(() => m!.synchronize());
+  const error = thrown(() => m.synchronize());
   expect(SyncError.is(error, 'E_UNEXPECTED')).toBe(true);
   expect(error.message).toContain(m.name);
 });
@@ -226,7 +214,7 @@ test('manager.close() cancels the running and the queued sessions, is idempotent
 // ---- workers that misbehave ----
 
 test('a worker that never calls defineHandler fails with E_TIMEOUT after timeouts.ready, outcome crashed', async () => {
-  m = manager({
+  const m = bed.manager({
     handlers: [
       // script.ts loads fine but never handshakes.
       { id: 'silent', worker: () => new Worker(new URL('../../workers/fixtures/script.ts', import.meta.url), { type: 'module' }), timeouts: { ready: 500 } },
@@ -247,7 +235,7 @@ test('a worker that never calls defineHandler fails with E_TIMEOUT after timeout
 
 test('a worker factory that throws gives outcome crashed with E_FAIL and its cause', async () => {
   const boom = new Error('no workers in this context');
-  m = manager({ handlers: [{ id: 'broken', worker: () => { throw boom; } }, scripted('ok')] });
+  const m = bed.manager({ handlers: [{ id: 'broken', worker: () => { throw boom; } }, scripted('ok')] });
   const result = await m.synchronize().done;
   const broken = result.handlers[0]!;
   expect([broken.outcome, broken.endedIn]).toEqual(['crashed', 'starting']);
@@ -259,9 +247,9 @@ test('a worker factory that throws gives outcome crashed with E_FAIL and its cau
 });
 
 test('a worker that calls self.close() once it holds its Web Lock is detected through the lock at once, not at a time limit', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   // timeouts.ready (8 s) bounds a death before the lock is held; LIFE_LOCK_DELAY later the lock tells at once.
-  m = manager({ handlers: [{ ...scripted('h1'), timeouts: { ready: 8000 } }, scripted('ok')] });
+  const m = bed.manager({ handlers: [{ ...scripted('h1'), timeouts: { ready: 8000 } }, scripted('ok')] });
   const session = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'progress', item: 'a', update: { status: 'updating' } }, { op: 'wait', ms: LIFE_LOCK_DELAY + 300 }, { op: 'close-self' }] } }) });
   const t0 = performance.now();
   const result = await session.done;
@@ -281,7 +269,7 @@ test('a worker that ends itself before it holds its Web Lock is reported crashed
     defineHandler({ initialize: () => new Promise(() => {}), items: () => [{ id: 'a', name: 'A' }], synchronize() {} });
     self.close();
   `);
-  m = manager({ handlers: [{ ...gone, timeouts: { ready: 800, handler: 60_000 } }, scripted('ok')] });
+  const m = bed.manager({ handlers: [{ ...gone, timeouts: { ready: 800, handler: 60_000 } }, scripted('ok')] });
   const t0 = performance.now();
   const result = await m.synchronize().done;
   const elapsed = performance.now() - t0;
@@ -300,13 +288,13 @@ test('a worker whose Web Locks refuse its life lock says so and is not taken for
     LockManager.prototype.request = () => Promise.reject(new DOMException('refused by the test', 'SecurityError'));
     defineHandler({ items: () => [{ id: 'a', name: 'A' }], synchronize: () => new Promise((r) => setTimeout(r, 900)) });
   `);
-  m = manager({ handlers: [{ ...refused, timeouts: { ready: 400 } }] });
+  const m = bed.manager({ handlers: [{ ...refused, timeouts: { ready: 400 } }] });
   const result = await m.synchronize().done;
   expect(result.handlers.map((h) => [h.outcome, h.error?.message ?? null])).toEqual([['succeeded', null]]);
 });
 
 test('a handler whose initialize() throws is not asked for its items, and fails in initializing', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const thrower = inlineHandler('thrower', `
     const bus2 = new BroadcastChannel('syncmgr-inline-items');
     defineHandler({
@@ -318,7 +306,7 @@ test('a handler whose initialize() throws is not asked for its items, and fails 
   const heard: unknown[] = [];
   const bus = new BroadcastChannel('syncmgr-inline-items');
   bus.onmessage = (event) => heard.push(event.data);
-  m = manager({ handlers: [thrower] });
+  const m = bed.manager({ handlers: [thrower] });
   const result = await m.synchronize().done;
   await new Promise((r) => setTimeout(r, 100));
   bus.close();
@@ -329,7 +317,7 @@ test('a handler whose initialize() throws is not asked for its items, and fails 
 
 test('the crash-handler fixture finishes crashed, its session ends and no worker is left', async () => {
   const server = TestServer.create();
-  m = manager({
+  const m = bed.manager({
     endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } },
     handlers: [{ id: 'crasher', worker: () => new Worker(new URL('../../workers/fixtures/crash-handler.ts', import.meta.url), { type: 'module' }) }],
   });
@@ -343,7 +331,7 @@ test('the crash-handler fixture finishes crashed, its session ends and no worker
 });
 
 test('the hang-handler fixture with timeouts.handler 1000 finishes timed-out with E_TIMEOUT, its session ends and no worker is left', async () => {
-  m = manager({
+  const m = bed.manager({
     handlers: [{ id: 'hanger', timeouts: { handler: 1000 }, worker: () => new Worker(new URL('../../workers/fixtures/hang-handler.ts', import.meta.url), { type: 'module' }) }],
   });
   const result = await m.synchronize().done;
@@ -397,10 +385,10 @@ test.for([
   { what: 'a signal that is not an AbortSignal', options: { signal: {} }, mentions: ['signal'] },
 ])('synchronize() with $what throws E_INVALIDARG naming the option, and queues nothing', async ({ options, mentions }) => {
   const workers = countedWorker();
-  m = manager({ handlers: [workers.registration('h1'), workers.registration('h2')] });
+  const m = bed.manager({ handlers: [workers.registration('h1'), workers.registration('h2')] });
   const starts: SessionEvent[] = [];
   m.addEventListener('sessionstart', (e) => starts.push(e));
-  const error = thrown(() => m!.synchronize(options as never));
+  const error = thrown(() => m.synchronize(options as never));
   expect(SyncError.is(error, 'E_INVALIDARG'), String(error)).toBe(true);
   for (const word of mentions) expect(error.message).toContain(word);
   // A valid session afterwards is the only one that runs.

@@ -4,22 +4,12 @@
  * handler's own, the same errorId replaces, bad calls are refused, and the
  * manager reports every change as a `log` event.
  */
-import { afterEach, expect, test } from 'vitest';
-import { Reports, manager, scripted } from '../fixtures/harness.ts';
-import type { Cookie, Script, Step } from '../../workers/fixtures/script.ts';
+import { expect, test } from 'vitest';
+import { cookie, scripted, testBed } from '../fixtures/harness.ts';
+import type { Step } from '../../workers/fixtures/script.ts';
 import type { LogEntry, LogEvent, SyncManager } from '../../src/index.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
-
-function cookie(scripts: Record<string, Script>): Cookie {
-  return { scripts };
-}
+const bed = testBed();
 
 /** Every `log` event, as `[action, handlerId:errorId:text …]`. */
 function logEvents(target: SyncManager): LogEvent[] {
@@ -40,14 +30,14 @@ function key(e: LogEntry): string {
 
 /** The value of a handler's step, which must have succeeded (reports may arrive after `done`). */
 async function stepValue(handlerId: string, index: number, phase = 'step'): Promise<unknown> {
-  const r = await reports.waitStep(handlerId, index, phase);
+  const r = await bed.reports.waitStep(handlerId, index, phase);
   expect(r.ok, JSON.stringify(r)).toBe(true);
   return r.value;
 }
 
 test('logError adds an entry with level, text, handler, item, time, errorId, actionable and sessionId', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const events = logEvents(m);
   const before = Date.now();
   const session = m.synchronize({
@@ -86,8 +76,8 @@ test('logError adds an entry with level, text, handler, item, time, errorId, act
 });
 
 test('deleteLogError(errorId) deletes that entry only and emits a delete event; an unknown id deletes nothing', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const events = logEvents(m);
   const session = m.synchronize({
     cookie: cookie({
@@ -113,8 +103,8 @@ test('deleteLogError(errorId) deletes that entry only and emits a delete event; 
 });
 
 test("deleteLogError() without an id deletes all of the handler's entries and leaves other handlers' entries", async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1'), scripted('h2')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1'), scripted('h2')] });
   const events = logEvents(m);
   const session = m.synchronize({
     cookie: cookie({
@@ -147,8 +137,8 @@ test("deleteLogError() without an id deletes all of the handler's entries and le
 });
 
 test('logging the same errorId twice replaces the entry (a delete event, then an add event)', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1'), scripted('h2')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1'), scripted('h2')] });
   const events = logEvents(m);
   const session = m.synchronize({
     cookie: cookie({
@@ -180,8 +170,8 @@ test('logging the same errorId twice replaces the entry (a delete event, then an
 });
 
 test('logError with a bad level, an empty text or a bad option, and deleteLogError with a non-string id, reject with E_INVALIDARG', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const events = logEvents(m);
   const bad: { step: Step; mentions: string[] }[] = [
     { step: { op: 'log', level: 'fatal', text: 'x' }, mentions: ['level', '"fatal"'] },
@@ -209,8 +199,8 @@ test('logError with a bad level, an empty text or a bad option, and deleteLogErr
 });
 
 test('manager.clearLog() deletes every entry of every handler with one delete event', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1'), scripted('h2')] });
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('h1'), scripted('h2')] });
   const session = m.synchronize({
     cookie: cookie({
       h1: { steps: [{ op: 'log', level: 'error', text: 'a', options: { errorId: 'a' } }, { op: 'log', level: 'warning', text: 'b', options: { errorId: 'b' } }] },

@@ -5,33 +5,23 @@
  * (its worker dies with it) leaves a journal: the next start reports the
  * session as interrupted, with its unfinished items `stopped`.
  */
-import { afterEach, expect, test } from 'vitest';
-import { Reports, liveWorkers, liveWorkersReach, scripted } from '../fixtures/harness.ts';
+import { expect, test } from 'vitest';
+import { cookie, liveWorkers, liveWorkersReach, scripted, testBed } from '../fixtures/harness.ts';
 import type { StatePage } from '../fixtures/state-page.ts';
-import type { Cookie, Script } from '../../workers/fixtures/script.ts';
 import { SyncManager, type StateChangeEvent } from '../../src/index.ts';
 
-let reports: Reports | undefined;
-const frames: HTMLIFrameElement[] = [];
-const managers: SyncManager[] = [];
-afterEach(async () => {
-  for (const m of managers.splice(0)) await m.close();
-  for (const f of frames.splice(0)) f.remove();
-  reports?.close();
-});
+const bed = testBed();
 
 let databases = 0;
 /** A database name of this test alone (IndexedDB is shared by every test file of a run). */
 const uniqueName = (label: string) => `persist-${label}-${++databases}-${Date.now()}`;
-
-const cookie = (scripts: Record<string, Script>): Cookie => ({ scripts });
 
 /** A fresh page in an iframe; resolves with its manager factory. */
 async function openPage(): Promise<{ frame: HTMLIFrameElement; page: StatePage }> {
   const frame = document.createElement('iframe');
   frame.src = '/test/fixtures/state-page.html';
   document.body.append(frame);
-  frames.push(frame);
+  bed.cleanup(() => frame.remove());
   await new Promise((r) => frame.addEventListener('load', r, { once: true }));
   const end = Date.now() + 10_000;
   for (;;) {
@@ -46,7 +36,7 @@ async function openPage(): Promise<{ frame: HTMLIFrameElement; page: StatePage }
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 test('choices, item states, the log and the history survive a reload: a new manager in a fresh page over the same database shows the same picture', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const name = uniqueName('reload');
   const first = await openPage();
   const m1 = first.page.open(name, ['h1', 'h2']);
@@ -85,8 +75,7 @@ test('choices, item states, the log and the history survive a reload: a new mana
   first.frame.remove();
 
   const second = await openPage();
-  const m2 = second.page.open(name, ['h1', 'h2']);
-  managers.push(m2);
+  const m2 = bed.track(second.page.open(name, ['h1', 'h2']));
   const loaded: string[] = [];
   m2.addEventListener('statechange', (e: StateChangeEvent) => loaded.push(e.part));
   expect(m2.items('h1')).toEqual([]); // before the load: nothing known yet; the call starts it
@@ -102,7 +91,7 @@ test('choices, item states, the log and the history survive a reload: a new mana
 });
 
 test('a session interrupted by killing its page (and worker) is reported as interrupted on the next start, with its unfinished items stopped', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const name = uniqueName('interrupted');
   const first = await openPage();
   const m1 = first.page.open(name, ['h1']);
@@ -123,8 +112,7 @@ test('a session interrupted by killing its page (and worker) is reported as inte
   while ((await liveWorkers()) > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   expect(await liveWorkers()).toBe(0);
 
-  const m2 = new SyncManager({ name, handlers: [scripted('h1')] });
-  managers.push(m2);
+  const m2 = bed.track(new SyncManager({ name, handlers: [scripted('h1')] }));
   const parts: string[] = [];
   m2.addEventListener('statechange', (e) => parts.push(e.part));
   await m2.load();
@@ -143,8 +131,7 @@ test('a session interrupted by killing its page (and worker) is reported as inte
 
   // Reported once: the next start (after this one closed) finds no journal.
   await m2.close();
-  const m3 = new SyncManager({ name, handlers: [scripted('h1')] });
-  managers.push(m3);
+  const m3 = bed.track(new SyncManager({ name, handlers: [scripted('h1')] }));
   await m3.load();
   expect(m3.sessions().map((s) => s.outcome)).toEqual(['interrupted']);
   expect(m3.log()).toHaveLength(1);
@@ -155,15 +142,14 @@ test('a session interrupted by killing its page (and worker) is reported as inte
 });
 
 test('a session still running in another page is not taken for an interrupted one (its Web Lock is held)', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const name = uniqueName('alive');
   const first = await openPage();
   const m1 = first.page.open(name, ['h1']);
   const session = m1.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'wait' }] } }) });
   await reports.wait((r) => r.handlerId === 'h1' && r.phase === 'synchronize');
   await m1.flush();
-  const m2 = new SyncManager({ name, handlers: [scripted('h1')] });
-  managers.push(m2);
+  const m2 = bed.track(new SyncManager({ name, handlers: [scripted('h1')] }));
   await m2.load();
   expect(m2.sessions()).toEqual([]);
   expect(m2.log()).toEqual([]);
@@ -177,14 +163,12 @@ test('a session whose handlers all fail before its journal is written still ends
   // so the session's result must wait for the journal it replaces.
   const name = uniqueName('early-end');
   const broken = { id: 'broken', worker: (): Worker => { throw new Error('no worker today'); } };
-  const m1 = new SyncManager({ name, handlers: [broken] });
-  managers.push(m1);
+  const m1 = bed.track(new SyncManager({ name, handlers: [broken] }));
   const result = await m1.synchronize().done;
   expect([result.outcome, result.handlers[0]!.outcome]).toEqual(['failed', 'crashed']);
   await m1.close();
 
-  const m2 = new SyncManager({ name, handlers: [broken] });
-  managers.push(m2);
+  const m2 = bed.track(new SyncManager({ name, handlers: [broken] }));
   await m2.load();
   expect(m2.sessions().map((s) => [s.id, s.outcome])).toEqual([[result.id, 'failed']]);
   expect(m2.log().filter((e) => /interrupted/.test(e.text))).toEqual([]);

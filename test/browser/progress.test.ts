@@ -5,22 +5,11 @@
  * calls are refused; events carry what the UI needs; items left unfinished
  * take the status of the handler's outcome.
  */
-import { afterEach, expect, test } from 'vitest';
-import { Reports, manager, noLiveWorkers, scripted, inlineHandler } from '../fixtures/harness.ts';
-import type { Cookie, Script } from '../../workers/fixtures/script.ts';
+import { expect, test } from 'vitest';
+import { cookie, noLiveWorkers, scripted, inlineHandler, testBed, type Script } from '../fixtures/harness.ts';
 import type { ItemEvent, SyncManager, SyncManagerEventMap } from '../../src/index.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
-
-function cookie(scripts: Record<string, Script>): Cookie {
-  return { scripts };
-}
+const bed = testBed();
 
 /** Every event of `type` the manager dispatches from now on. */
 function collect<K extends keyof SyncManagerEventMap & string>(target: SyncManager, type: K): SyncManagerEventMap[K][] {
@@ -43,7 +32,7 @@ function transitions(events: readonly ItemEvent[], handlerId: string, itemId: st
 
 /** The value of a handler's step, which must have succeeded (reports may arrive after `done`). */
 async function stepValue(handlerId: string, index: number): Promise<unknown> {
-  const r = await reports.waitStep(handlerId, index);
+  const r = await bed.reports.waitStep(handlerId, index);
   expect(r.ok, JSON.stringify(r)).toBe(true);
   return r.value;
 }
@@ -54,8 +43,8 @@ function stepValues(handlerId: string, indexes: number[]): Promise<unknown[]> {
 }
 
 test('skip makes the item skipped, aborts its itemSignal, and its next progress answer is cancel-item', async () => {
-  reports = new Reports();
-  m = manager({
+  const reports = bed.reports;
+  const m = bed.manager({
     handlers: [inlineHandler('h1', `
       defineHandler({
         items: () => [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }],
@@ -92,8 +81,8 @@ test('skip makes the item skipped, aborts its itemSignal, and its next progress 
 });
 
 test('skip answers false for an item that is not selected or already finished', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const session = m.synchronize({
     cookie: cookie({
       h1: {
@@ -112,8 +101,8 @@ test('skip answers false for an item that is not selected or already finished', 
 });
 
 test('cancel makes every progress answer cancel-all, aborts ctx.signal with E_ABORT, and the outcome is cancelled', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1'), scripted('h2')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1'), scripted('h2')] });
   const poll = (items: string[]): Script => ({
     items: items.map((id) => ({ id, name: id.toUpperCase() })),
     steps: [{ op: 'poll-progress', items, ms: 20, rounds: 1000 }, { op: 'wait-abort' }],
@@ -141,8 +130,8 @@ test('cancel makes every progress answer cancel-all, aborts ctx.signal with E_AB
 });
 
 test('a succeeded item refuses a later non-failed status: it stays succeeded and the answer is cancel-item', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const statuses = collect(m, 'itemstatus');
   const session = m.synchronize({
     cookie: cookie({
@@ -162,8 +151,8 @@ test('a succeeded item refuses a later non-failed status: it stays succeeded and
 });
 
 test('a succeeded item may still change to failed', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const statuses = collect(m, 'itemstatus');
   const session = m.synchronize({
     cookie: cookie({
@@ -184,8 +173,8 @@ test('a succeeded item may still change to failed', async () => {
 });
 
 test('a skipped item stays skipped when the handler then reports it succeeded', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const statuses = collect(m, 'itemstatus');
   const session = m.synchronize({
     cookie: cookie({
@@ -208,8 +197,8 @@ test('a skipped item stays skipped when the handler then reports it succeeded', 
 });
 
 test('progress for an item that is not selected, or with an invalid update, rejects with E_INVALIDARG naming the handler and the item', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const progress = collect(m, 'progress');
   const bad: { item: unknown; update?: unknown; mentions: string[] }[] = [
     { item: 'b', update: { status: 'updating' }, mentions: ["'h1'", '"b"'] }, // listed but not checked
@@ -251,8 +240,8 @@ test('progress for an item that is not selected, or with an invalid update, reje
 });
 
 test('progress and itemstatus events carry sessionId, handlerId, an item snapshot and previousStatus', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1'), scripted('h2')] });
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('h1'), scripted('h2')] });
   const progress = collect(m, 'progress');
   const statuses = collect(m, 'itemstatus');
   const session = m.synchronize({
@@ -287,8 +276,8 @@ test('progress and itemstatus events carry sessionId, handlerId, an item snapsho
 });
 
 test('items left unfinished take the status of the outcome: succeeded → succeeded, failed, crashed or timed out → failed', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('ok'), scripted('fails'), scripted('crashes'), scripted('hangs', { timeouts: { handler: 1500 } })] });
+  void bed.reports; // listening before the session starts
+  const m = bed.manager({ handlers: [scripted('ok'), scripted('fails'), scripted('crashes'), scripted('hangs', { timeouts: { handler: 1500 } })] });
   const statuses = collect(m, 'itemstatus');
   const abc = [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }, { id: 'c', name: 'C' }];
   const started: Script['steps'] = [
@@ -319,8 +308,8 @@ test('items left unfinished take the status of the outcome: succeeded → succee
 });
 
 test('items left unfinished by a cancelled handler become cancelled; finished ones keep their status', async () => {
-  reports = new Reports();
-  m = manager({ handlers: [scripted('h1')] });
+  const reports = bed.reports;
+  const m = bed.manager({ handlers: [scripted('h1')] });
   const session = m.synchronize({
     cookie: cookie({
       h1: {

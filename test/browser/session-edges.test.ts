@@ -1,22 +1,14 @@
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, inlineHandler, manager, noLiveWorkers, scripted } from '../fixtures/harness.ts';
+import { inlineHandler, noLiveWorkers, scripted, testBed } from '../fixtures/harness.ts';
 import type { SocketScenario } from '../../workers/fixtures/socket-handler.ts';
-import type { SyncManager } from '../../src/index.ts';
 
 const socketWorker = () => new Worker(new URL('../../workers/fixtures/socket-handler.ts', import.meta.url), { type: 'module' });
 
-let reports: Reports | undefined;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-  reports = undefined;
-});
+const bed = testBed();
 
 test('context calls a handler did not await before returning still reach the manager', async () => {
-  m = manager({
+  const m = bed.manager({
     storage: 'memory',
     handlers: [inlineHandler('h', `
       defineHandler({
@@ -41,8 +33,8 @@ test('context calls a handler did not await before returning still reach the man
 });
 
 test('skip() right after synchronize(), before the handler listed its items, skips the item', async () => {
-  reports = new Reports();
-  m = manager({ storage: 'memory', handlers: [scripted('h')] });
+  const reports = bed.reports;
+  const m = bed.manager({ storage: 'memory', handlers: [scripted('h')] });
   const session = m.synchronize({ cookie: { scripts: { h: { items: [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }] } } } });
   expect(session.skip('h', 'b')).toBe(true);
   expect(session.skip('nobody', 'b')).toBe(false);
@@ -53,8 +45,8 @@ test('skip() right after synchronize(), before the handler listed its items, ski
 });
 
 test('aborting the signal given to synchronize() cancels the session, and the session lets go of the signal when it ends', async () => {
-  reports = new Reports();
-  m = manager({ storage: 'memory', handlers: [scripted('h')], timeouts: { cancel: 1000 } });
+  const reports = bed.reports;
+  const m = bed.manager({ storage: 'memory', handlers: [scripted('h')], timeouts: { cancel: 1000 } });
   const controller = new AbortController();
   const added: unknown[] = [];
   const removed: unknown[] = [];
@@ -78,9 +70,9 @@ test('aborting the signal given to synchronize() cancels the session, and the se
 });
 
 test('asking for the wrong kind of channel opens nothing', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({ storage: 'memory', endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [scripted('h')] });
+  const m = bed.manager({ storage: 'memory', endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [scripted('h')] });
   const opened: string[] = [];
   m.addEventListener('connectionopen', (e) => opened.push(e.name));
   const session = m.synchronize({
@@ -100,17 +92,17 @@ test('asking for the wrong kind of channel opens nothing', async () => {
 });
 
 test('a handler that finished gets no more frames of a shared socket, and route() no longer sees it', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const routed: string[][] = [];
-  m = manager({
+  const m = bed.manager({
     storage: 'memory',
     endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), route: (_frame, ids) => void routed.push([...ids]) } },
     handlers: [{ id: 'a', worker: socketWorker }, { id: 'b', worker: socketWorker }],
   });
   const listen: SocketScenario = { mode: 'listen', endpoint: 'live' };
   const session = m.synchronize({ cookie: { a: listen, b: listen } });
-  const finished = new Promise<void>((resolve) => m!.addEventListener('handlerstate', (e) => e.handlerId === 'a' && e.phase === 'finished' && resolve()));
+  const finished = new Promise<void>((resolve) => m.addEventListener('handlerstate', (e) => e.handlerId === 'a' && e.phase === 'finished' && resolve()));
   await reports.wait((r) => r.sessionId === session.id && r.handlerId === 'a' && r.phase === 'established');
   await reports.wait((r) => r.sessionId === session.id && r.handlerId === 'b' && r.phase === 'established');
   reports.release(session.id, 'a');

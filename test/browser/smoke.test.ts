@@ -1,19 +1,13 @@
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted } from '../fixtures/harness.ts';
-import type { SyncManager } from '../../src/index.ts';
+import { noLiveWorkers, scripted, testBed } from '../fixtures/harness.ts';
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  reports?.close();
-});
+const bed = testBed();
 
 test('a scripted handler establishes a websocket and a fetch channel, and both close at the end', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({
+  const m = bed.manager({
     endpoints: { api: { kind: 'fetch', url: server.apiUrl }, live: { kind: 'websocket', url: server.wsUrl('live') } },
     defaultEndpoint: 'api',
     handlers: [scripted('h1')],

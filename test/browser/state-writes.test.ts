@@ -5,23 +5,15 @@
  * the real IndexedDB store) and at IndexedDB itself (readwrite transactions
  * opened on the database).
  */
-import { afterEach, expect, test } from 'vitest';
-import { Reports, scripted } from '../fixtures/harness.ts';
+import { expect, test } from 'vitest';
+import { scripted, testBed } from '../fixtures/harness.ts';
 import type { Cookie } from '../../workers/fixtures/script.ts';
 import {
   IndexedDbStateStore, STATE_FLUSH_INTERVAL, SyncManager, stateDatabaseName, type StateChanges, type StateStore,
 } from '../../src/index.ts';
 import { estimateSize } from '../../src/storage/value-size.ts';
 
-let reports: Reports | undefined;
-let m: SyncManager | undefined;
-const undo: (() => void)[] = [];
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  for (const fn of undo.splice(0)) fn();
-  reports?.close();
-});
+const bed = testBed();
 
 /** Counts readwrite transactions IndexedDB opens on the database `name`. */
 function countTransactions(name: string): { readwrite: number } {
@@ -31,7 +23,8 @@ function countTransactions(name: string): { readwrite: number } {
     if (this.name === name && args[1] === 'readwrite') counts.readwrite++;
     return original.apply(this, args);
   } as IDBDatabase['transaction'];
-  undo.push(() => (IDBDatabase.prototype.transaction = original));
+  // Undone after the test's managers have closed.
+  bed.cleanup(() => (IDBDatabase.prototype.transaction = original));
   return counts;
 }
 
@@ -51,12 +44,12 @@ function countingStore(database: string): { store: StateStore; writes: { keys: n
 }
 
 test('10,000 progress calls in one session cost at most 2 + ⌈duration / STATE_FLUSH_INTERVAL⌉ IndexedDB writes', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const name = `writes-${Date.now()}`;
   const database = stateDatabaseName(name);
   const { store: counting, writes } = countingStore(database);
   const idb = countTransactions(database);
-  m = new SyncManager({ name, handlers: [scripted('h1')], storage: counting });
+  const m = bed.track(new SyncManager({ name, handlers: [scripted('h1')], storage: counting }));
   await m.load();
   const atLoad = { writes: writes.length, readwrite: idb.readwrite };
   let statusChanges = 0;
@@ -93,7 +86,6 @@ test('10,000 progress calls in one session cost at most 2 + ⌈duration / STATE_
 
   // What was written is the final picture, and the journal is gone.
   await m.close();
-  m = undefined;
   const check = new IndexedDbStateStore(database);
   expect(await check.get('manager/journal')).toBeUndefined();
   expect(((await check.get('manager/items/h1')) as { status: string }[]).map((r) => r.status)).toEqual(Array(10).fill('succeeded'));
@@ -101,11 +93,11 @@ test('10,000 progress calls in one session cost at most 2 + ⌈duration / STATE_
 });
 
 test('8 handlers whose selections come one after another cost no write each: from the first selection to the result, at most 2 + ⌊time / STATE_FLUSH_INTERVAL⌋ writes', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const name = `writes-many-${Date.now()}`;
   const { store, writes } = countingStore(stateDatabaseName(name));
   const ids = Array.from({ length: 8 }, (_, i) => `h${i}`);
-  m = new SyncManager({ name, handlers: ids.map((id) => scripted(id)), storage: store });
+  const m = bed.track(new SyncManager({ name, handlers: ids.map((id) => scripted(id)), storage: store }));
   await m.load();
   // When each handler's selection was made: the first `items` change of each handler.
   const selected = new Map<string, number>();
@@ -119,7 +111,7 @@ test('8 handlers whose selections come one after another cost no write each: fro
   // once the one before has been selected: a write per selection would be a write each, while
   // batching writes them together.
   const session = m.synchronize({ cookie: { scripts: Object.fromEntries(ids.map((id) => [id, { itemsWait: true }])) } satisfies Cookie });
-  await Promise.all(ids.map((id) => reports!.wait((r) => r.sessionId === session.id && r.handlerId === id && r.phase === 'items', 15_000)));
+  await Promise.all(ids.map((id) => reports.wait((r) => r.sessionId === session.id && r.handlerId === id && r.phase === 'items', 15_000)));
   for (const id of ids) {
     const done = new Promise((resolve) => selections.addEventListener(id, resolve, { once: true }));
     reports.release(session.id, id);
@@ -138,7 +130,6 @@ test('8 handlers whose selections come one after another cost no write each: fro
   expect(between).toBeLessThanOrEqual(bound);
   // Every handler's selection and final item states are in what was written.
   await m.close();
-  m = undefined;
   const check = new IndexedDbStateStore(stateDatabaseName(name));
   expect(await check.get('manager/journal')).toBeUndefined();
   for (const id of ids) expect(((await check.get(`manager/items/${id}`)) as { status: string }[]).map((r) => r.status)).toEqual(['succeeded']);

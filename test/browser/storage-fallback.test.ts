@@ -6,35 +6,27 @@
  * blocked upgrade that never answers.
  */
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { Reports, manager, scripted } from '../fixtures/harness.ts';
-import type { Cookie, Script } from '../../workers/fixtures/script.ts';
+import { cookie, scripted, testBed } from '../fixtures/harness.ts';
 import {
   IndexedDbStateStore, stateDatabaseName, type StateChanges, type StateStore, type StorageFallbackEvent, type SyncManager,
 } from '../../src/index.ts';
 
-let reports: Reports | undefined;
-const managers: SyncManager[] = [];
-const undo: (() => void)[] = [];
 let unhandled: unknown[] = [];
 const onUnhandled = (e: PromiseRejectionEvent) => unhandled.push(e.reason);
 beforeEach(() => {
   unhandled = [];
   addEventListener('unhandledrejection', onUnhandled);
 });
+// Registered before the bed's, so it runs after it (after-hooks run in reverse order): once the managers are closed.
 afterEach(async () => {
-  for (const m of managers.splice(0)) await m.close();
-  for (const fn of undo.splice(0)) fn();
-  reports?.close();
   await new Promise((r) => setTimeout(r, 50));
   removeEventListener('unhandledrejection', onUnhandled);
   expect(unhandled).toEqual([]);
 });
+const bed = testBed();
 
-const cookie = (scripts: Record<string, Script>): Cookie => ({ scripts });
-
-function tracked(options: Parameters<typeof manager>[0]): { m: SyncManager; fallbacks: StorageFallbackEvent[] } {
-  const m = manager(options);
-  managers.push(m);
+function tracked(options: Parameters<typeof bed.manager>[0]): { m: SyncManager; fallbacks: StorageFallbackEvent[] } {
+  const m = bed.manager(options);
   const fallbacks: StorageFallbackEvent[] = [];
   m.addEventListener('storagefallback', (e) => fallbacks.push(e));
   return { m, fallbacks };
@@ -67,12 +59,12 @@ async function exercise(m: SyncManager) {
     }),
   });
   const result = await session.done;
-  const cursor = await reports!.wait((r) => r.sessionId === session.id && r.phase === 'step' && r.index === 1);
+  const cursor = await bed.reports.wait((r) => r.sessionId === session.id && r.phase === 'step' && r.index === 1);
   return { result, cursor: cursor.value };
 }
 
 test('an injected store that always fails: the manager starts, syncs and keeps state in memory, with one warning event and one log entry', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const store = failingStore();
   const { m, fallbacks } = tracked({ handlers: [scripted('h1')], storage: store });
   expect(m.storage).toBe('custom');
@@ -97,12 +89,12 @@ test('an injected store that always fails: the manager starts, syncs and keeps s
 });
 
 test('IndexedDB whose open throws (a private or locked-down context) falls back to memory at start-up', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const open = indexedDB.open;
   indexedDB.open = () => {
     throw new DOMException('A mutation operation was attempted on a database that did not allow mutations.', 'InvalidStateError');
   };
-  undo.push(() => (indexedDB.open = open));
+  bed.cleanup(() => (indexedDB.open = open));
   const { m, fallbacks } = tracked({ handlers: [scripted('h1')] });
   expect(m.storage).toBe('indexeddb');
   await m.load();
@@ -116,7 +108,7 @@ test('IndexedDB whose open throws (a private or locked-down context) falls back 
 });
 
 test('a write refused mid-session (quota exceeded) falls back once; the session ends normally and nothing is lost', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const real = new IndexedDbStateStore(`fallback-quota-${Date.now()}`);
   let writes = 0;
   const quota: StateStore = {
@@ -138,7 +130,7 @@ test('a write refused mid-session (quota exceeded) falls back once; the session 
 });
 
 test('a blocked IndexedDB upgrade (another connection holds the old version) falls back after timeouts.storage', async () => {
-  reports = new Reports();
+  void bed.reports; // listening before the session starts
   const { m, fallbacks } = tracked({ handlers: [scripted('h1')], timeouts: { storage: 300 } });
   const name = stateDatabaseName(m.name);
   // An old connection that ignores versionchange, and an upgrade waiting for it: every later open queues behind.

@@ -1,23 +1,17 @@
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager } from '../fixtures/harness.ts';
+import { testBed } from '../fixtures/harness.ts';
 import type { SocketScenario } from '../../workers/fixtures/socket-handler.ts';
-import { HEARTBEAT_CLOSE_CODE, type SyncManager } from '../../src/index.ts';
+import { HEARTBEAT_CLOSE_CODE } from '../../src/index.ts';
 
 const socketWorker = () => new Worker(new URL('../../workers/fixtures/socket-handler.ts', import.meta.url), { type: 'module' });
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
+const bed = testBed();
 
 test('the heartbeat keeps a live socket, finds a silent one, drops it with 4000 and reconnects', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({
+  const m = bed.manager({
     endpoints: {
       live: { kind: 'websocket', url: server.wsUrl('live'), heartbeat: { interval: 150, timeout: 150 }, reconnect: { minDelay: 20, maxDelay: 40 } },
     },

@@ -1,35 +1,29 @@
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { Reports, manager, noLiveWorkers, scripted } from '../fixtures/harness.ts';
+import { noLiveWorkers, scripted, testBed } from '../fixtures/harness.ts';
 import type { Report } from '../fixtures/harness.ts';
 import type { SocketScenario } from '../../workers/fixtures/socket-handler.ts';
-import { SyncError, type ConnectionEvent, type SyncManager } from '../../src/index.ts';
+import { SyncError, type ConnectionEvent } from '../../src/index.ts';
 
 const socketWorker = () => new Worker(new URL('../../workers/fixtures/socket-handler.ts', import.meta.url), { type: 'module' });
 
-let reports: Reports;
-let m: SyncManager | undefined;
-afterEach(async () => {
-  await m?.close();
-  m = undefined;
-  reports?.close();
-});
+const bed = testBed();
 
 let sessionId = '';
 /** The first report `name` of a handler of the current session (workers of earlier tests may still be talking). */
 function phase(handlerId: string, name: string, timeout = 8000): Promise<Report> {
-  return reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === name, timeout);
+  return bed.reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === name, timeout);
 }
 
 function of(handlerId: string, name: string): Report[] {
-  return reports.of(handlerId, name).filter((r) => r.sessionId === sessionId);
+  return bed.reports.of(handlerId, name).filter((r) => r.sessionId === sessionId);
 }
 
 test('a socket dropped mid-session reconnects; frames sent during the outage reach the server after it, in order', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   let connects = 0;
-  m = manager({
+  const m = bed.manager({
     endpoints: {
       live: {
         kind: 'websocket',
@@ -75,10 +69,10 @@ test('a socket dropped mid-session reconnects; frames sent during the outage rea
 });
 
 test('the url function runs again at every reconnect', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const tokens: string[] = [];
-  m = manager({
+  const m = bed.manager({
     endpoints: {
       live: {
         kind: 'websocket',
@@ -105,9 +99,9 @@ test('the url function runs again at every reconnect', async () => {
 });
 
 test('reconnecting gives up after `retries` attempts: the connection fails and the channel hears it', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({
+  const m = bed.manager({
     endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), reconnect: { retries: 2, minDelay: 20, maxDelay: 40 } } },
     handlers: [{ id: 's', worker: socketWorker }],
   });
@@ -134,9 +128,9 @@ test('reconnecting gives up after `retries` attempts: the connection fails and t
 });
 
 test('frames beyond the reconnect queue are refused with E_OUTOFMEMORY, and queued frames come back unsent when it fails', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({
+  const m = bed.manager({
     endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), reconnect: { retries: 1, minDelay: 300, maxDelay: 300 }, sendBuffer: { maxQueuedFrames: 3 } } },
     handlers: [{ id: 's', worker: socketWorker }],
   });
@@ -160,10 +154,10 @@ test('frames beyond the reconnect queue are refused with E_OUTOFMEMORY, and queu
 });
 
 test('a server that never completes the upgrade fails within the connect timeout with a clear error', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   await server.faults({ hang: ['slow'] });
-  m = manager({
+  const m = bed.manager({
     endpoints: { slow: { kind: 'websocket', url: server.wsUrl('slow'), connectTimeout: 300 } },
     handlers: [scripted('h')],
   });
@@ -181,9 +175,9 @@ test('a server that never completes the upgrade fails within the connect timeout
 });
 
 test('route() picks which handlers of a shared socket receive a frame; one that throws sends it to all and says so', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
-  m = manager({
+  const m = bed.manager({
     endpoints: {
       live: {
         kind: 'websocket',
@@ -218,11 +212,11 @@ test('route() picks which handlers of a shared socket receive a frame; one that 
 });
 
 test('backpressure: awaited sends follow the network, and a handler that does not await is stopped at sendBuffer.maxBytes', async () => {
-  reports = new Reports();
+  const reports = bed.reports;
   const server = TestServer.create();
   const highWaterMark = 256 * 1024;
   const maxBytes = 1024 * 1024;
-  m = manager({
+  const m = bed.manager({
     endpoints: { live: { kind: 'websocket', url: server.wsUrl('sink'), sendBuffer: { highWaterMark, maxBytes } } },
     handlers: [{ id: 's', worker: socketWorker }],
   });
