@@ -6,6 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { SyncManager, type ItemEvent, type ItemSnapshot, type SessionResult } from '../../src/index.ts';
+import { isWorkerLock } from '../../src/protocol/locks.ts';
 import type { BenchCookie, Command, CommandMessage, RawProgressMessage, WorkerMessage } from '../shared/protocol.ts';
 
 /** Handlers `h0`…`h31` (all the same bench worker) and `leak`. */
@@ -286,7 +287,7 @@ async function leakSessions(n: number): Promise<{ ms: number; failed: string[] }
 
 async function leakCounts(): Promise<{ workerLocksHeld: number; workerLocksWaiting: number; serverOpenSockets: number; activeSession: boolean }> {
   const locks = await navigator.locks.query();
-  const mine = (l: LockInfo) => l.name?.startsWith('syncmgr:worker:') ?? false;
+  const mine = (l: LockInfo) => isWorkerLock(l.name);
   const state = await serverState(LEAK_TENANT);
   return {
     workerLocksHeld: (locks.held ?? []).filter(mine).length,

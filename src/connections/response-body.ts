@@ -79,6 +79,7 @@ export class BodySender {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (const chunk of prefix) this.#post(chunk);
+      prefix.length = 0; // posted: not held until the body ends
       for (;;) {
         while (this.#credit <= 0) {
           signal.throwIfAborted();

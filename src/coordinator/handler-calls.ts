@@ -11,7 +11,7 @@ import { checkCall, type HandlerCall, type HandlerPhase } from './handler-phase.
 import { parseErrorId, parseLogEntry } from './handler-input.ts';
 import type { HandlerItems } from './handler-items.ts';
 import type { ResolvedHandler } from './options.ts';
-import type { RunningSession } from './handler-slot.ts';
+import type { RunningSession } from './session-services.ts';
 
 /** What the calls need of the handler's slot. */
 export interface CallTarget {

@@ -5,6 +5,7 @@
  * `HandlerOutcome` in state/records.ts.)
  */
 import { SyncError } from '../protocol/sync-error.ts';
+import { callRefused } from '../protocol/call-refusal.ts';
 
 /** Where a handler is in its session. */
 export type HandlerPhase = 'starting' | 'initializing' | 'enumerating' | 'preparing' | 'synchronizing' | 'finished';
@@ -55,6 +56,5 @@ export function checkCall(call: HandlerCall, phase: HandlerPhase, handlerId: str
   if (allowed.includes(phase)) return;
   const when = allowed.length === 1 ? `inside synchronize()` : `inside prepare() or synchronize()`;
   const now = phase === 'finished' ? 'after its work ended' : `while it is ${phase}`;
-  const what = subject ? ` for ${subject}` : '';
-  throw new SyncError('E_UNEXPECTED', `Handler '${handlerId}' called ${call}()${what} ${now}; call it only ${when}, before that call returns.`);
+  throw callRefused(handlerId, call, subject ?? '', now, when);
 }

@@ -8,8 +8,7 @@
 import * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
 import { toWire, unwrap, type Outcome } from '../protocol/wire.ts';
-import type { ItemInfo, ItemStatus, Trigger } from '../protocol/types.ts';
-import type { ConnectionPool } from '../connections/pool.ts';
+import type { ItemInfo, ItemStatus } from '../protocol/types.ts';
 import type { HandlerOutcome } from '../state/records.ts';
 import { HandlerStateEvent } from './events.ts';
 import { coordinatorApi } from './handler-calls.ts';
@@ -19,24 +18,7 @@ import { advance, type HandlerPhase } from './handler-phase.ts';
 import { startHandlerWorker, type HandlerWorker } from './handler-worker.ts';
 import type { ResolvedHandler } from './options.ts';
 import type { HandlerResult } from './result.ts';
-import type { SessionServices } from './session-services.ts';
-
-/** What a slot uses of the session that runs it. */
-export interface RunningSession {
-  readonly id: string;
-  readonly trigger: Trigger;
-  readonly cookie: unknown;
-  readonly mayBotherUser: boolean;
-  /** The app's `items` option, by handler: exactly these items; `undefined`: the user's choices. */
-  readonly only: Readonly<Record<string, string[]>> | undefined;
-  readonly pool: ConnectionPool;
-  /**
-   * Settles when the manager has loaded its state and begun the session's
-   * journal; a handler's items are selected only after that. A rejection fails the handler.
-   */
-  readonly begun: Promise<unknown>;
-  readonly services: SessionServices;
-}
+import type { RunningSession } from './session-services.ts';
 
 /** Thrown into the slot's awaits when it must stop at once (crash, time-out, cancel). */
 const STOP = Symbol('stop');

@@ -5,6 +5,7 @@ import { SyncError } from '../protocol/sync-error.ts';
 import { checkDuration } from '../connections/endpoint-common.ts';
 import { checkEndpointName, validateEndpoints, type EndpointConfig, type ResolvedEndpoint } from '../connections/endpoint-config.ts';
 import { missingStoreMethods, type StateStore } from '../storage/state-store.ts';
+import type { StorageOption } from '../state/backing-store.ts';
 
 /** The part of `Worker` the manager uses; a real `Worker` (browser or Deno) fits. */
 export interface WorkerLike {
@@ -40,12 +41,10 @@ export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
   storage: 5_000,
 });
 
-/**
- * Where the manager keeps its state: `'indexeddb'` (its own database,
- * `syncmgr-state:<name>`), `'memory'` (lost on reload), or a custom
- * {@link StateStore}.
- */
-export type StorageOption = 'indexeddb' | 'memory' | StateStore;
+export type { StorageOption };
+
+/** The limits a handler's registration may override. */
+const HANDLER_TIMEOUTS = ['ready', 'handler', 'cancel'] as const;
 
 /** A handler as the app registers it. */
 export interface HandlerRegistration {
@@ -58,7 +57,7 @@ export interface HandlerRegistration {
   /** Endpoints the handler may establish. Default: all of them. */
   endpoints?: string[];
   /** Per-handler overrides of `ready`, `handler` and `cancel`. */
-  timeouts?: Partial<Pick<Timeouts, 'ready' | 'handler' | 'cancel'>>;
+  timeouts?: Partial<Pick<Timeouts, (typeof HANDLER_TIMEOUTS)[number]>>;
 }
 
 /** Options of `new SyncManager()`. */
@@ -119,7 +118,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     }
     defaultEndpoint = o.defaultEndpoint;
   }
-  const timeouts = resolveTimeouts(o.timeouts, DEFAULT_TIMEOUTS, 'SyncManager option `timeouts`', ['ready', 'handler', 'cancel', 'close', 'storage']);
+  const timeouts = resolveTimeouts(o.timeouts, DEFAULT_TIMEOUTS, 'SyncManager option `timeouts`', Object.keys(DEFAULT_TIMEOUTS) as (keyof Timeouts)[]);
   const storage = resolveStorage(o.storage);
   if (!Array.isArray(o.handlers) || o.handlers.length === 0) {
     throw new SyncError('E_INVALIDARG', 'SyncManager option `handlers` must be a non-empty array of { id, worker }.');
@@ -176,7 +175,7 @@ function resolveHandler(h: unknown, index: number, endpoints: ReadonlyMap<string
   }
   return {
     id: r.id, name, worker: r.worker as () => WorkerLike, endpoints: allowed,
-    timeouts: resolveTimeouts(r.timeouts, timeouts, `${at}: timeouts`, ['ready', 'handler', 'cancel']),
+    timeouts: resolveTimeouts(r.timeouts, timeouts, `${at}: timeouts`, HANDLER_TIMEOUTS),
   };
 }
 

@@ -1,7 +1,11 @@
 /**
- * What sessions use of their manager, wired once by the manager (manager.ts)
- * and handed to every session, which hands it to its handlers' slots.
+ * The two things a session's parts are given: what sessions use of their
+ * manager ({@link SessionServices}, wired once by the manager), and what a
+ * handler's slot and its worker's calls use of the session that runs them
+ * ({@link RunningSession}).
  */
+import type { Trigger } from '../protocol/types.ts';
+import type { ConnectionPool } from '../connections/pool.ts';
 import type { ManagerState } from '../state/manager-state.ts';
 import type { ResolvedOptions } from './options.ts';
 
@@ -15,4 +19,21 @@ export interface SessionServices {
   readonly state: Pick<ManagerState, 'beginSession' | 'endSession' | 'select' | 'itemStatus' | 'addLog' | 'deleteLog' | 'handlerStores'>;
   /** Where sessions, handlers, items and connections dispatch their events: the manager. */
   readonly events: EventTarget;
+}
+
+/** What a slot uses of the session that runs it. */
+export interface RunningSession {
+  readonly id: string;
+  readonly trigger: Trigger;
+  readonly cookie: unknown;
+  readonly mayBotherUser: boolean;
+  /** The app's `items` option, by handler: exactly these items; `undefined`: the user's choices. */
+  readonly only: Readonly<Record<string, string[]>> | undefined;
+  readonly pool: ConnectionPool;
+  /**
+   * Settles when the manager has loaded its state and begun the session's
+   * journal; a handler's items are selected only after that. A rejection fails the handler.
+   */
+  readonly begun: Promise<unknown>;
+  readonly services: SessionServices;
 }

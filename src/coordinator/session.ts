@@ -11,8 +11,8 @@ import { ConnectionPool } from '../connections/pool.ts';
 import type { ResolvedHandler } from './options.ts';
 import { sessionOutcome, summarize, type HandlerResult, type SessionResult } from './result.ts';
 import { SessionEvent } from './events.ts';
-import { HandlerSlot, cancelledError, type RunningSession } from './handler-slot.ts';
-import type { SessionServices } from './session-services.ts';
+import { HandlerSlot, cancelledError } from './handler-slot.ts';
+import type { RunningSession, SessionServices } from './session-services.ts';
 import type { SynchronizeOptions } from './session-options.ts';
 import { deferred } from '../internal/deferred.ts';
 
@@ -86,17 +86,26 @@ export class SyncSession {
     return this.#pool?.openNames() ?? [];
   }
 
-  /** @internal Runs the session; called by the manager when it is this session's turn. Never rejects. */
+  /** @internal Runs the session; called by the manager when it is this session's turn. Rejects only on a bug (the manager then fails the session). */
   async run(services: SessionServices): Promise<void> {
     if (this.#cancelled) return this.#endUnstarted();
     const startedAt = Date.now();
     this.#state = 'running';
-    const { options, state, events } = services;
     // The workers start while the state loads and the journal is written (a worker takes far longer
     // to start); the stored choices are needed only for the selection, which waits for both.
-    const begun = state.beginSession(this.id, this.trigger);
+    const begun = services.state.beginSession(this.id, this.trigger);
     // Its failure also fails each handler when it reaches the selection; reported here once.
     begun.catch(reportError);
+    try {
+      await this.#runHandlers(services, begun, startedAt);
+    } finally {
+      // The session's Web Lock goes last, whatever happened before.
+      await begun.then((release) => release(), () => {});
+    }
+  }
+
+  async #runHandlers(services: SessionServices, begun: Promise<() => void>, startedAt: number): Promise<void> {
+    const { options, state, events } = services;
     events.dispatchEvent(new SessionEvent('sessionstart', this));
     const pool = new ConnectionPool({
       sessionId: this.id,
@@ -134,7 +143,6 @@ export class SyncSession {
       await begun.then(record, record).catch(reportError);
       for (const slot of this.#slots) slot.release();
       this.#end(result, services);
-      await begun.then((release) => release(), () => {});
     }
   }
 

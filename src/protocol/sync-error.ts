@@ -2,6 +2,7 @@
  * The error type of syncmgr. It crosses the worker boundary as data (see
  * wire.ts): code, message and the chain of causes survive both ways.
  */
+import { isOneOf } from './types.ts';
 
 /**
  * What went wrong, in SyncMgr's vocabulary:
@@ -22,7 +23,7 @@ export const SYNC_ERROR_CODES = [
 export type SyncErrorCode = (typeof SYNC_ERROR_CODES)[number];
 
 export function isSyncErrorCode(value: unknown): value is SyncErrorCode {
-  return typeof value === 'string' && (SYNC_ERROR_CODES as readonly string[]).includes(value);
+  return isOneOf(SYNC_ERROR_CODES, value);
 }
 
 /** An error with a {@link SyncErrorCode}; its message says what to do about it. */

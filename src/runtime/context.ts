@@ -6,6 +6,7 @@
 import type * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
 import { fail, unwrap } from '../protocol/wire.ts';
+import { callRefused } from '../protocol/call-refusal.ts';
 import type { CoordinatorApi } from '../protocol/worker-api.ts';
 import type {
   ConnectionKind, InitializeInfo, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
@@ -136,9 +137,9 @@ export function createContext(info: InitializeInfo, coordinator: Comlink.Remote<
   };
 }
 
-/** The refusal of a context call made after synchronize() returned; worded as the manager's own (coordinator/handler-phase.ts). */
+/** The refusal of a context call made after synchronize() returned (`method`: the coordinator's name of it). */
 function afterEnd(handlerId: string, method: string, first: unknown): SyncError {
   const call = method.startsWith('store') ? `store.${method.slice(5).toLowerCase()}` : method;
-  const subject = method !== 'establishConnection' ? '' : first === null || first === undefined ? ' for the default endpoint' : ` for endpoint ${typeof first === 'string' ? `'${first}'` : JSON.stringify(first)}`;
-  return new SyncError('E_UNEXPECTED', `Handler '${handlerId}' called ${call}()${subject} after its work ended; call it only inside synchronize(), before that call returns.`);
+  const subject = method !== 'establishConnection' ? '' : first === null || first === undefined ? 'the default endpoint' : `endpoint ${typeof first === 'string' ? `'${first}'` : JSON.stringify(first)}`;
+  return callRefused(handlerId, call, subject, 'after its work ended', 'inside synchronize()');
 }

@@ -18,11 +18,18 @@ import { KEYS } from './records.ts';
 /** What backs the state now: `custom` is an app's own store. */
 export type StorageKind = 'indexeddb' | 'memory' | 'custom';
 
+/**
+ * Where the manager keeps its state: `'indexeddb'` (its own database,
+ * `syncmgr-state:<name>`), `'memory'` (lost on reload), or a custom
+ * {@link StateStore}.
+ */
+export type StorageOption = 'indexeddb' | 'memory' | StateStore;
+
 /** Where the state is written, as the manager was configured. */
 export interface BackingStoreOptions {
   /** The manager's name: the IndexedDB store is its own database. */
   readonly name: string;
-  readonly storage: 'indexeddb' | 'memory' | StateStore;
+  readonly storage: StorageOption;
   /** Milliseconds a store call may take before the store counts as failed. */
   readonly timeout: number;
   /** Batching interval (ms); default `STATE_FLUSH_INTERVAL`. */

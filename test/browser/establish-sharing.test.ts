@@ -96,6 +96,8 @@ test('two handlers establishing the same websocket at the same moment share one 
   await asked.promise;
   // A short bounded wait for the second call to reach the manager while the first attempt is held.
   await new Promise((r) => setTimeout(r, 150));
+  // Neither establish step has returned: after both workers answered a flush, its report would be here.
+  await Promise.all(['left', 'right'].map((h) => reports.flush(session.id, h)));
   expect(reports.all.filter((r) => r.sessionId === session.id && r.phase === 'step')).toEqual([]);
   expect(attempts).toBe(1);
   gate.resolve();

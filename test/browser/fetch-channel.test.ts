@@ -8,6 +8,7 @@ import { TestServer } from '../fixtures/server.ts';
 import { noLiveWorkers, scripted, testBed, type Report, type Script } from '../fixtures/harness.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
 import type { ConnectionEvent, FetchEndpoint } from '../../src/index.ts';
+import { pattern, sha256 } from '../../workers/fixtures/script.ts';
 
 const bed = testBed();
 
@@ -26,16 +27,7 @@ function run(api: Omit<FetchEndpoint, 'kind'>, steps: Step[], extra: Partial<Scr
 }
 
 /** The same byte pattern the fixtures use: byte i = i % 251. */
-function pattern(n: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(n);
-  for (let i = 0; i < n; i++) bytes[i] = i % 251;
-  return bytes;
-}
 
-async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
-  const hash = await crypto.subtle.digest('SHA-256', data);
-  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 test('static endpoint headers reach the server and never the worker', async () => {
   const reports = bed.reports;

@@ -11,6 +11,7 @@ import { FetchChannel } from '../../src/runtime/fetch-channel.ts';
 import { SyncError } from '../../src/protocol/sync-error.ts';
 import { toWire } from '../../src/protocol/wire.ts';
 import type { FetchDown, FetchUp } from '../../src/protocol/fetch-messages.ts';
+import { pattern } from '../../workers/fixtures/script.ts';
 
 type Answer = (request: Extract<FetchUp, { type: 'request' }>, reply: (down: FetchDown, transfer?: Transferable[]) => void) => void;
 
@@ -26,9 +27,6 @@ function channelWith(answer: Answer): { channel: FetchChannel; credits: number[]
   return { channel: new FetchChannel({ kind: 'fetch', name: 'api', port: port2 }), credits };
 }
 
-function pattern(n: number): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from({ length: n }, (_, i) => i % 251);
-}
 
 const head = (id: number, contentType = 'application/octet-stream', extra: [string, string][] = []) => ({
   type: 'response' as const, id, status: 200, statusText: 'OK', headers: [['content-type', contentType], ...extra] as [string, string][],

@@ -16,6 +16,7 @@ import { FetchChannel } from '../../src/runtime/fetch-channel.ts';
 import { SyncError } from '../../src/protocol/sync-error.ts';
 import { STREAM_WINDOW_BYTES } from '../../src/connections/fetch-options.ts';
 import type { FetchDown } from '../../src/protocol/fetch-messages.ts';
+import { pattern, sha256 } from '../../workers/fixtures/script.ts';
 
 const bed = testBed();
 let stopWatching = () => {};
@@ -38,16 +39,7 @@ function start(api: Omit<FetchEndpoint, 'kind'>, steps: Step[]) {
   return { m, session: m.synchronize({ cookie: { scripts: { 'stream-h': { steps: [{ op: 'establish', name: 'api' }, ...steps] } } } }) };
 }
 
-function pattern(n: number): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(n);
-  for (let i = 0; i < n; i++) bytes[i] = i % 251;
-  return bytes;
-}
 
-async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
-  const hash = await crypto.subtle.digest('SHA-256', data);
-  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /**
  * What response bodies the main thread posts on fetch channels' ports, seen

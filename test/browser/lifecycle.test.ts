@@ -162,7 +162,8 @@ test('the items option of synchronize() restricts a handler to exactly those ite
 
 test("sessions are queued: a second synchronize() starts only after the first one's done", async () => {
   const reports = bed.reports;
-  const m = bed.manager({ handlers: [scripted('h1')] });
+  const workers = countedWorker();
+  const m = bed.manager({ handlers: [workers.registration('h1')] });
   const order: string[] = [];
   const log = (e: SessionEvent) => order.push(`${e.type}:${e.session === s1 ? 1 : 2}`);
   m.addEventListener('sessionstart', log);
@@ -173,6 +174,8 @@ test("sessions are queued: a second synchronize() starts only after the first on
   await reports.wait((r) => r.sessionId === s1.id && r.phase === 'synchronize');
   expect([s1.state, s2.state]).toEqual(['running', 'queued']);
   expect(m.activeSession).toBe(s1);
+  // The queued session has no worker yet, so no report of it can come.
+  expect(workers.count()).toBe(1);
   expect(reports.all.filter((r) => r.sessionId === s2.id)).toEqual([]);
 
   reports.release(s1.id, 'h1');
