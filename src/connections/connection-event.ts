@@ -3,6 +3,17 @@ import type { ConnectionKind, ConnectionState } from '../protocol/types.ts';
 
 export type ConnectionEventType = 'connectionopen' | 'connectionclose' | 'connectionstate' | 'connectionerror';
 
+/** What a {@link ConnectionEvent} carries besides its type. */
+export interface ConnectionEventInit {
+  sessionId: string;
+  name: string;
+  kind: ConnectionKind;
+  handlerId?: string | null;
+  code?: number | null;
+  error?: Error | null;
+  state?: ConnectionState | null;
+}
+
 /**
  * `connectionopen`, `connectionclose`, `connectionstate` (a WebSocket is
  * reconnecting, open again, failed or closed) and `connectionerror` (an attempt
@@ -20,7 +31,7 @@ export class ConnectionEvent extends Event {
   readonly error: Error | null;
   /** The new state (state). */
   readonly state: ConnectionState | null;
-  constructor(type: ConnectionEventType, init: { sessionId: string; name: string; kind: ConnectionKind; handlerId?: string | null; code?: number | null; error?: Error | null; state?: ConnectionState | null }) {
+  constructor(type: ConnectionEventType, init: ConnectionEventInit) {
     super(type);
     this.sessionId = init.sessionId;
     this.name = init.name;

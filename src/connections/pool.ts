@@ -10,7 +10,7 @@ import type { ChannelGrant } from '../protocol/worker-api.ts';
 import { CONNECTION_KINDS, isOneOf, type ConnectionKind } from '../protocol/types.ts';
 import type { Connection } from './connection.ts';
 import type { ConnectionRecord } from './connection-record.ts';
-import { ConnectionEvent } from './connection-event.ts';
+import { ConnectionEvent, type ConnectionEventInit, type ConnectionEventType } from './connection-event.ts';
 import { openConnection } from './connection-kinds.ts';
 import type { ResolvedEndpoint } from './endpoint-config.ts';
 
@@ -157,7 +157,7 @@ export class ConnectionPool {
     return entry;
   }
 
-  #dispatch(type: ConstructorParameters<typeof ConnectionEvent>[0], name: string, kind: ConnectionKind, extra: Omit<ConstructorParameters<typeof ConnectionEvent>[1], 'sessionId' | 'name' | 'kind'>): void {
+  #dispatch(type: ConnectionEventType, name: string, kind: ConnectionKind, extra: Omit<ConnectionEventInit, 'sessionId' | 'name' | 'kind'>): void {
     this.#options.events.dispatchEvent(new ConnectionEvent(type, { sessionId: this.#options.sessionId, name, kind, ...extra }));
   }
 

@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { fail, ok, type Outcome } from '../protocol/wire.ts';
-import type { ChannelGrant, CoordinatorApi } from '../protocol/worker-api.ts';
+import type { CoordinatorApi } from '../protocol/worker-api.ts';
 import { checkCall, type HandlerCall, type HandlerPhase } from './handler-phase.ts';
 import { parseErrorId, parseLogEntry } from './handler-input.ts';
 import type { HandlerItems } from './handler-items.ts';
@@ -45,7 +45,7 @@ export function coordinatorApi(slot: CallTarget): CoordinatorApi<MessagePort> {
         checkCall('establishConnection', slot.phase, id, pool.describe(name));
       }
       return grant;
-    }, pool.describe(name)).then((outcome) => (outcome.ok ? Comlink.transfer(outcome, [outcome.value.port]) : outcome) as Outcome<ChannelGrant<MessagePort>>),
+    }, pool.describe(name)).then((outcome) => (outcome.ok ? Comlink.transfer(outcome, [outcome.value.port]) : outcome)),
     progress: (itemId, update) => call('progress', () => slot.items.progress(itemId, update)),
     logError: (level, text, options) => call('logError', () => {
       const entry = parseLogEntry(level, text, options, id, session.id);
