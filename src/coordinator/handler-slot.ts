@@ -8,11 +8,12 @@
 import * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
 import { toWire, unwrap, type Outcome } from '../protocol/wire.ts';
-import type { ItemInfo, ItemStatus } from '../protocol/types.ts';
+import { MAX_LOG_TEXT_LENGTH, type ItemInfo, type ItemStatus } from '../protocol/types.ts';
 import type { HandlerOutcome } from '../state/records.ts';
 import { HandlerStateEvent } from './events.ts';
 import { coordinatorApi } from './handler-calls.ts';
-import { parseItems } from './handler-input.ts';
+import { exposeGated, type RefusedMessage } from './comlink-gate.ts';
+import { parseItems, parseLogEntry } from './handler-input.ts';
 import { HandlerItems } from './handler-items.ts';
 import { advance, type HandlerPhase } from './handler-phase.ts';
 import { startHandlerWorker, type HandlerWorker } from './handler-worker.ts';
@@ -49,6 +50,7 @@ export class HandlerSlot {
   #worker: HandlerWorker | null = null;
   #released = false;
   #coordinatorPort: MessagePort | null = null;
+  #refusals = 0;
   #startedAt = 0;
   #endedAt = 0;
 
@@ -84,7 +86,7 @@ export class HandlerSlot {
 
       this.#enter('initializing');
       const { port1, port2 } = new MessageChannel();
-      Comlink.expose(coordinatorApi(this), port1);
+      exposeGated(coordinatorApi(this), port1, (refused) => this.#refused(refused));
       this.#coordinatorPort = port1;
       const info = { sessionId: session.id, handlerId: id, trigger: session.trigger, cookie: session.cookie, mayBotherUser: session.mayBotherUser };
       // items() follows initialize() at once (see HandlerApi.items): one round trip for both.
@@ -184,6 +186,13 @@ export class HandlerSlot {
     this.#stopping = { outcome, error };
     this.release();
     this.#stop(STOP);
+  }
+
+  /** The gate stopped a message of the worker: the first of a session is logged, as a warning, so a developer learns of it. */
+  #refused(refused: RefusedMessage): void {
+    if (this.#refusals++ > 0) return;
+    const text = `Handler '${this.handler.id}' sent the manager ${refused.reason}; it was refused (later refusals of this session are not logged).`;
+    this.session.services.state.addLog(parseLogEntry('warning', text.slice(0, MAX_LOG_TEXT_LENGTH), {}, this.handler.id, this.session.id));
   }
 
   #enter(phase: HandlerPhase): void {

@@ -4,12 +4,13 @@
  * error, posts an unreadable message, or disappears (`self.close()`, killed)
  * is reported through `died`, so no call into it can hang.
  */
-import * as Comlink from 'comlink';
+import type * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
 import { hasWebLocks, watchLifeLock } from '../protocol/locks.ts';
 import { PROTOCOL_VERSION, isLockedMessage, isReadyMessage, type HandlerApi } from '../protocol/worker-api.ts';
 import type { ResolvedHandler, WorkerLike } from './options.ts';
 import { deferred } from '../internal/deferred.ts';
+import { wrapGated } from './comlink-gate.ts';
 
 /** A handler's worker that made its ready handshake. */
 export interface HandlerWorker {
@@ -84,10 +85,12 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
         onMessage = (event: MessageEvent) => {
           const data: unknown = event.data;
           if (!isReadyMessage(data)) return;
-          if (data.protocol !== PROTOCOL_VERSION) {
+          if (!(data.port instanceof MessagePort)) {
+            reject(new SyncError('E_FAIL', `${who}: its worker's ready message carries no MessagePort; build the worker with syncmgr/handler's defineHandler().`));
+          } else if (data.protocol !== PROTOCOL_VERSION) {
             reject(new SyncError('E_FAIL', `${who}: its worker speaks protocol ${data.protocol}, the manager ${PROTOCOL_VERSION}; build both from the same syncmgr version.`));
           } else {
-            resolve({ port: data.port as MessagePort, lock: data.lock, prepares: data.prepares !== false });
+            resolve({ port: data.port, lock: data.lock, prepares: data.prepares !== false });
           }
         };
         worker.addEventListener('message', onMessage);
@@ -98,7 +101,7 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
       diedEarly,
     ]);
     port = ready.port;
-    api = Comlink.wrap<HandlerApi<MessagePort>>(port);
+    api = wrapGated<HandlerApi<MessagePort>>(port);
     prepares = ready.prepares;
     const lock = ready.lock;
     if (lock !== null && hasWebLocks()) {
