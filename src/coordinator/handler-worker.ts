@@ -30,7 +30,6 @@ export interface HandlerWorker {
  */
 export async function startHandlerWorker(handler: ResolvedHandler, signal: AbortSignal): Promise<HandlerWorker> {
   const who = `Handler '${handler.id}'`;
-  const created = performance.now();
   let worker: WorkerLike;
   try {
     worker = handler.worker();
@@ -44,6 +43,8 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
   const watch = new AbortController();
   let ended = false;
   const onError = (event: ErrorEvent) => {
+    // Reported as the handler's outcome, so not also as an uncaught error of the page.
+    event.preventDefault();
     const where = event.filename ? ` (${event.filename}:${event.lineno})` : '';
     const detail = event.message || 'its script failed to load or threw while starting';
     died.resolve(new SyncError('E_FAIL', `${who}: its worker crashed: ${detail}${where}.`, { cause: event.error ?? undefined }));
@@ -55,7 +56,6 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
   let api: Comlink.Remote<HandlerApi<MessagePort>> | null = null;
   let port: MessagePort | null = null;
   let onLocked: ((event: MessageEvent) => void) | undefined;
-  let lockTimer: ReturnType<typeof setTimeout> | undefined;
   const terminate = () => {
     if (ended) return;
     ended = true;
@@ -65,7 +65,6 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
     worker.removeEventListener('error', onError);
     worker.removeEventListener('messageerror', onMessageError);
     if (onLocked) worker.removeEventListener('message', onLocked);
-    clearTimeout(lockTimer);
     // Not releaseProxy(): it asks the worker to release its end and waits for an answer that a
     // terminated worker never sends (a promise left pending). Closing our end is all that is needed.
     port?.close();
@@ -105,16 +104,15 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
     prepares = ready.prepares;
     const lock = ready.lock;
     if (lock !== null && hasWebLocks()) {
-      // The worker posts ready before it holds its lock (asking for it now could be granted at
-      // once; it asks LIFE_LOCK_DELAY later), and its handler already runs. If it dies before it
-      // says it holds the lock, the rest of the ready time limit catches it.
-      const left = Math.max(0, handler.timeouts.ready - (performance.now() - created));
-      lockTimer = setTimeout(() => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended while starting: it did not take its Web Lock within ${handler.timeouts.ready} ms of its creation (it called close() or was killed).`)), left);
+      // The worker asked for its lock as it called defineHandler(), but Web Locks grant it, and the
+      // worker says so, only once its thread is free: synchronous work at its start (compiling a
+      // large WASM module, say) holds both up for as long as it runs. A busy worker and one that
+      // ended before holding its lock look the same from here, so there is no deadline for the
+      // lock: until it is held, the handler's own time limit bounds the wait.
       onLocked = (event: MessageEvent) => {
         if (!isLockedMessage(event.data)) return;
         worker.removeEventListener('message', onLocked!);
         onLocked = undefined;
-        clearTimeout(lockTimer);
         if (event.data.held) watchLifeLock(lock, watch.signal, () => died.resolve(new SyncError('E_FAIL', `${who}: its worker ended unexpectedly (it called close() or was killed).`)));
       };
       worker.addEventListener('message', onLocked);

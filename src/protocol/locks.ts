@@ -7,14 +7,6 @@
  * is missing, nothing is locked and the callers fall back as documented.
  */
 
-/**
- * A handler worker asks for its life lock this many ms after `defineHandler()`:
- * a worker that ends sooner never pays for a Web Lock. Until it holds the
- * lock, the manager's `timeouts.ready` limit still runs, so a worker that dies
- * silently before is reported when that limit passes.
- */
-export const LIFE_LOCK_DELAY = 100;
-
 const WORKER_LOCK_PREFIX = 'syncmgr:worker:';
 
 /** The life lock of a handler worker: unique per worker. */
@@ -78,25 +70,24 @@ export async function isHeld(locks: Locks, name: string): Promise<boolean> {
 }
 
 /**
- * Worker side: names this worker's life lock, asks for it
- * {@link LIFE_LOCK_DELAY} from now and holds it until the worker ends;
- * `held(true)` once it is held, `held(false)` if Web Locks refuse it (an
- * opaque origin, say). `null` without Web Locks.
+ * Worker side: names this worker's life lock, asks for it at once and holds
+ * it until the worker ends; `held(true)` once it is held, `held(false)` if Web
+ * Locks refuse it (an opaque origin, say). `null` without Web Locks. The
+ * request goes out only once the worker's thread is free: a worker busy with
+ * synchronous work right after defineHandler() holds no lock until it is done.
  */
 export function holdLifeLock(held: (ok: boolean) => void): string | null {
   const locks = lockManager();
   if (!locks) return null;
   const name = workerLockName();
-  setTimeout(() => {
-    try {
-      locks.request(name, () => {
-        held(true);
-        return new Promise<never>(() => {});
-      }).catch(() => held(false));
-    } catch {
-      held(false);
-    }
-  }, LIFE_LOCK_DELAY);
+  try {
+    locks.request(name, () => {
+      held(true);
+      return new Promise<never>(() => {});
+    }).catch(() => held(false));
+  } catch {
+    held(false);
+  }
   return name;
 }
 
