@@ -100,7 +100,7 @@ export class HandlerSlot {
       const listed = parseItems(await this.#call<ItemInfo[] | null>(listing), id);
       // The stored choices (and the session's journal) must be ready before the selection.
       await this.#race(session.begun);
-      const ids = this.items.select(listed, session.services.state.select(id, listed, session.only?.[id]));
+      const ids = this.items.select(listed, session.services.state.select(id, listed, session.only?.get(id)));
       if (ids.length === 0) return this.#finish('nothing-selected', null);
 
       this.#enter('preparing');

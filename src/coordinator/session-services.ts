@@ -28,7 +28,7 @@ export interface RunningSession {
   readonly cookie: unknown;
   readonly mayBotherUser: boolean;
   /** The app's `items` option, by handler: exactly these items; `undefined`: the user's choices. */
-  readonly only: Readonly<Record<string, string[]>> | undefined;
+  readonly only: ReadonlyMap<string, string[]> | undefined;
   readonly pool: ConnectionPool;
   /**
    * Settles when the manager has loaded its state and begun the session's

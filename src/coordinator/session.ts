@@ -26,7 +26,8 @@ export class SyncSession {
   /** Resolves with the result when the session has ended; never rejects. */
   readonly done: Promise<SessionResult>;
   readonly #handlers: readonly ResolvedHandler[];
-  readonly #items: Record<string, string[]> | undefined;
+  /** The `items` option as a map: handler ids are user input, never looked up on a plain object. */
+  readonly #items: ReadonlyMap<string, string[]> | undefined;
   readonly #cookie: unknown;
   readonly #mayBotherUser: boolean;
   readonly #done = deferred<SessionResult>();
@@ -42,7 +43,7 @@ export class SyncSession {
   constructor(all: ReadonlyMap<string, ResolvedHandler>, options: SynchronizeOptions) {
     this.trigger = options.trigger ?? 'manual';
     this.#handlers = options.handlers ? options.handlers.map((id) => all.get(id)!) : [...all.values()];
-    this.#items = options.items;
+    this.#items = options.items === undefined ? undefined : new Map(Object.entries(options.items));
     this.#cookie = options.cookie ?? null;
     this.#mayBotherUser = options.mayBotherUser ?? this.trigger === 'manual';
     this.done = this.#done.promise;

@@ -158,6 +158,23 @@ test('the items option of synchronize() restricts a handler to exactly those ite
   expect((await reports.wait((r) => r.handlerId === 'h2' && r.phase === 'synchronize')).value).toEqual(['a', 'b']);
 });
 
+test('handler ids that are names of Object.prototype are ids like any other, also in the items option', async () => {
+  const ids = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
+  const m = bed.manager({ handlers: ids.map((id) => scripted(id)) });
+  const items = [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }];
+  const scripts = Object.fromEntries(ids.map((id) => [id, { items }]));
+  // JSON.parse makes `__proto__` an own key, as user data would.
+  const only = JSON.parse('{"toString": ["b"], "__proto__": ["a"]}') as Record<string, string[]>;
+  const result = await m.synchronize({ items: only, cookie: cookie(scripts) }).done;
+  expect(result.handlers.map((h) => [h.id, h.outcome, h.items.map((i) => i.id)])).toEqual([
+    ['constructor', 'succeeded', ['a', 'b']],
+    ['toString', 'succeeded', ['b']],
+    ['__proto__', 'succeeded', ['a']],
+    ['hasOwnProperty', 'succeeded', ['a', 'b']],
+  ]);
+  await noLiveWorkers();
+});
+
 // ---- sessions one at a time, and close() ----
 
 test("sessions are queued: a second synchronize() starts only after the first one's done", async () => {
