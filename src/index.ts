@@ -36,7 +36,7 @@ export {
 export { DEFAULT_WHOLE_BODY_LIMIT, STREAM_WINDOW_BYTES } from './connections/fetch-options.ts';
 export type { ResponseBodyMode } from './protocol/fetch-messages.ts';
 export { SyncError, type SyncErrorCode } from './protocol/sync-error.ts';
-export { MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from './protocol/types.ts';
+export { MAX_ITEMS, MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from './protocol/types.ts';
 export type {
   ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
 } from './protocol/types.ts';

@@ -5,7 +5,7 @@
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import {
-  ITEM_STATUSES, LOG_LEVELS, MAX_ITEM_ID_LENGTH, MAX_ITEM_NAME_LENGTH, MAX_LOG_TEXT_LENGTH, isOneOf,
+  ITEM_STATUSES, LOG_LEVELS, MAX_ITEMS, MAX_ITEM_ID_LENGTH, MAX_ITEM_NAME_LENGTH, MAX_LOG_TEXT_LENGTH, isOneOf,
   type ItemInfo, type ProgressUpdate,
 } from '../protocol/types.ts';
 import type { LogEntry } from '../state/log-book.ts';
@@ -54,6 +54,11 @@ const ITEM_KEYS = ['id', 'name', 'checked', 'lastUpdate'];
 export function parseItems(value: unknown, handlerId: string): ItemInfo[] {
   const where = `Handler '${handlerId}': items()`;
   if (!Array.isArray(value)) throw new SyncError('E_INVALIDARG', `${where} must return an array of { id, name }, not ${value === null ? 'null' : typeof value}.`);
+  // The length first: a sparse array may claim 2³²−1 entries, and visiting them would freeze the page.
+  if (value.length > MAX_ITEMS) throw new SyncError('E_INVALIDARG', `${where} returned ${value.length} items; at most ${MAX_ITEMS} are allowed.`);
+  for (let i = 0; i < value.length; i++) {
+    if (!(i in value)) throw new SyncError('E_INVALIDARG', `${where}: entry ${i} is missing (the array has a hole); list one { id, name } per entry.`);
+  }
   const seen = new Set<string>();
   return value.map((item: unknown, i): ItemInfo => {
     if (typeof item !== 'object' || item === null) throw new SyncError('E_INVALIDARG', `${where}: entry ${i} must be an object like { id, name }.`);

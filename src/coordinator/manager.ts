@@ -7,6 +7,7 @@
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { webLocks } from '../protocol/locks.ts';
+import { MAX_ITEM_ID_LENGTH } from '../protocol/types.ts';
 import { typedEventTarget } from '../internal/typed-event-target.ts';
 import { IndexedDbStateStore, stateDatabaseName } from '../storage/indexeddb-state-store.ts';
 import type { StorageKind } from '../state/backing-store.ts';
@@ -123,7 +124,9 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
   /** Stores the user's choice for an item; it decides whether later sessions include it. Written at once (batched with other changes). */
   setItemChecked(handlerId: string, itemId: string, checked: boolean): void {
     this.#checkHandler(handlerId, 'setItemChecked');
-    if (typeof itemId !== 'string' || itemId.length === 0) throw new SyncError('E_INVALIDARG', 'setItemChecked(handlerId, itemId, checked): itemId must be a non-empty string.');
+    if (typeof itemId !== 'string' || itemId.length === 0 || itemId.length > MAX_ITEM_ID_LENGTH) {
+      throw new SyncError('E_INVALIDARG', `setItemChecked(handlerId, itemId, checked): itemId must be a string of 1 to ${MAX_ITEM_ID_LENGTH} characters.`);
+    }
     if (typeof checked !== 'boolean') throw new SyncError('E_INVALIDARG', 'setItemChecked(handlerId, itemId, checked): checked must be a boolean.');
     this.#state.setItemChecked(handlerId, itemId, checked);
   }

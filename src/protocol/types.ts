@@ -92,6 +92,8 @@ export type ChannelReadyState = 0 | 1 | 2 | 3;
 /** Limits shared by both sides. */
 export const MAX_ITEM_ID_LENGTH = 256;
 export const MAX_ITEM_NAME_LENGTH = 128;
+/** `items()` lists at most this many items. */
+export const MAX_ITEMS = 10_000;
 export const MAX_LOG_TEXT_LENGTH = 4096;
 export const MAX_ENDPOINT_NAME_LENGTH = 128;
 /** `ctx.store`: a key is a string of 1 to this many characters. */

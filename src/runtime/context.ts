@@ -54,6 +54,7 @@ export class ContextState {
   readonly #items = new Map<string, AbortController>();
   readonly #pending = new Set<Promise<unknown>>();
   #endedFor: string | null = null;
+  #handlerId = '';
 
   /**
    * The handler's synchronize() has returned: from now on its context calls
@@ -69,13 +70,18 @@ export class ContextState {
    * fire `logError` or `store.set` without awaiting them, and they must reach
    * the manager before its `synchronize()` is reported finished.
    */
-  track<T extends object>(coordinator: T): T {
+  track<T extends object>(coordinator: T, handlerId: string): T {
+    this.#handlerId = handlerId;
     return new Proxy(coordinator, {
       get: (target, key) => {
         const method = (target as Record<PropertyKey, unknown>)[key] as (...args: unknown[]) => Promise<unknown>;
         return (...args: unknown[]) => {
           if (this.#endedFor !== null) return Promise.resolve(fail(afterEnd(this.#endedFor, String(key), args[0])));
-          const call = method(...args);
+          const call = method(...args).catch((error: unknown) => {
+            // postMessage refused an argument before it left the worker (a function, a Symbol...).
+            if ((error as Error)?.name !== 'DataCloneError') throw error;
+            return fail(notCloneable(this.#handlerId, String(key), args, error));
+          });
           this.#pending.add(call);
           call.then(() => this.#pending.delete(call), () => this.#pending.delete(call));
           return call;
@@ -142,4 +148,32 @@ function afterEnd(handlerId: string, method: string, first: unknown): SyncError 
   const call = method.startsWith('store') ? `store.${method.slice(5).toLowerCase()}` : method;
   const subject = method !== 'establishConnection' ? '' : first === null || first === undefined ? 'the default endpoint' : `endpoint ${typeof first === 'string' ? `'${first}'` : JSON.stringify(first)}`;
   return callRefused(handlerId, call, subject, 'after its work ended', 'inside synchronize()');
+}
+
+/** What each coordinator call's arguments are called in the handler's API, for messages. */
+const ARGUMENT_NAMES: Record<string, [call: string, ...names: string[]]> = {
+  establishConnection: ['establishConnection', 'name', 'kind'],
+  progress: ['progress', 'itemId', 'update'],
+  logError: ['logError', 'level', 'text', 'options'],
+  deleteLogError: ['deleteLogError', 'errorId'],
+  storeGet: ['store.get', 'key'],
+  storeSet: ['store.set', 'key', 'value'],
+  storeDelete: ['store.delete', 'key'],
+  storeKeys: ['store.keys', 'prefix'],
+  storeEntries: ['store.entries', 'prefix'],
+};
+
+/** The refusal of a call whose argument cannot cross to the manager, naming the argument. */
+function notCloneable(handlerId: string, method: string, args: unknown[], cause: unknown): SyncError {
+  const [call, ...names] = Object.hasOwn(ARGUMENT_NAMES, method) ? ARGUMENT_NAMES[method] : [method];
+  const index = args.findIndex((arg) => {
+    try {
+      structuredClone(arg);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  const which = names[index] ?? `argument ${index + 1}`;
+  return new SyncError('E_INVALIDARG', `Handler '${handlerId}': ctx.${call}(): ${which} cannot be sent to the manager (functions, Symbols, DOM and worker objects cannot be cloned); pass plain data.`, { cause });
 }

@@ -9,7 +9,7 @@ import { SyncError } from '../protocol/sync-error.ts';
 import { fail, fromWire, ok } from '../protocol/wire.ts';
 import { holdLifeLock } from '../protocol/locks.ts';
 import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LockedMessage, type ReadyMessage } from '../protocol/worker-api.ts';
-import type { InitializeInfo, ItemInfo } from '../protocol/types.ts';
+import { MAX_ITEMS, type InitializeInfo, type ItemInfo } from '../protocol/types.ts';
 import { ContextState, createContext, type HandlerContext } from './context.ts';
 
 /** What a handler module implements. Every method may be async. */
@@ -54,7 +54,7 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
         // Kept for the worker's whole life, so Comlink's release on GC cannot cut it.
         coordinator = Comlink.wrap<CoordinatorApi<MessagePort>>(port);
         state = new ContextState();
-        context = createContext(info, state.track(coordinator), state);
+        context = createContext(info, state.track(coordinator, info.handlerId), state);
         return (await handler.initialize?.(info)) !== false;
       })();
       participating = answer.catch(() => false);
@@ -67,7 +67,7 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
     async items() {
       try {
         if (!(await participating)) return ok(null);
-        return ok(await handler.items());
+        return ok(checkItemList(await handler.items()));
       } catch (error) {
         return fail(error);
       }
@@ -108,4 +108,19 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   const { port1, port2 } = new MessageChannel();
   Comlink.expose(api, port1);
   target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, port: port2, lock, prepares: typeof handler.prepare === 'function' }, [port2]);
+}
+
+/**
+ * The shape of items()'s answer, checked before it is sent: a list too long
+ * or with holes is refused here, in the worker, at no cost to the page. The
+ * manager checks every entry on arrival.
+ */
+function checkItemList(items: unknown): ItemInfo[] {
+  if (Array.isArray(items)) {
+    if (items.length > MAX_ITEMS) throw new SyncError('E_INVALIDARG', `items() returned ${items.length} items; at most ${MAX_ITEMS} are allowed.`);
+    for (let i = 0; i < items.length; i++) {
+      if (!(i in items)) throw new SyncError('E_INVALIDARG', `items(): entry ${i} is missing (the array has a hole); list one { id, name } per entry.`);
+    }
+  }
+  return items as ItemInfo[];
 }

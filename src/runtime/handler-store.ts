@@ -9,6 +9,7 @@ import type * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
 import { unwrap } from '../protocol/wire.ts';
 import type { CoordinatorApi } from '../protocol/worker-api.ts';
+import { storeValueProblem } from '../protocol/value-size.ts';
 
 export interface HandlerStore {
   /** The value stored under `key`, or `undefined`. */
@@ -36,17 +37,10 @@ export function createHandlerStore(coordinator: Comlink.Remote<CoordinatorApi<Me
       return unwrap(await coordinator.storeGet(key)) as T | undefined;
     },
     async set(key, value) {
-      let outcome;
-      try {
-        outcome = await coordinator.storeSet(key, value);
-      } catch (error) {
-        // postMessage refused the value before it left the worker.
-        if ((error as Error)?.name === 'DataCloneError') {
-          throw new SyncError('E_INVALIDARG', `Handler '${handlerId}': ctx.store.set('${key}') got a value that cannot be stored (functions, class instances with private state, DOM or worker objects cannot be cloned); store plain data.`, { cause: error });
-        }
-        throw error;
-      }
-      unwrap(outcome);
+      // Checked here first, so that nothing unstorable (or too big) is sent at all.
+      const problem = typeof key === 'string' ? storeValueProblem(value, key) : null;
+      if (problem !== null) throw new SyncError('E_INVALIDARG', `Handler '${handlerId}': ${problem}`);
+      unwrap(await coordinator.storeSet(key, value));
     },
     async delete(key) {
       return unwrap(await coordinator.storeDelete(key));

@@ -5,7 +5,7 @@
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from '../protocol/types.ts';
-import { estimateSize } from '../storage/value-size.ts';
+import { storeValueProblem } from '../protocol/value-size.ts';
 
 /** A key: a string of 1 to {@link MAX_STORE_KEY_LENGTH} characters. */
 export function checkStoreKey(key: unknown, handlerId: string, call: string): string {
@@ -26,16 +26,11 @@ export function checkStorePrefix(prefix: unknown, handlerId: string, call: strin
 }
 
 /**
- * A value: anything structured-cloneable but `undefined` (use `delete`), of at
- * most {@link MAX_STORE_VALUE_BYTES} (estimated). It arrived through
- * postMessage, so it is cloneable already.
+ * A value: anything IndexedDB can store but `undefined` (use `delete`), of at
+ * most {@link MAX_STORE_VALUE_BYTES} (estimated). The worker checked it
+ * already; this check, as cheap and as bounded, is for a worker that did not.
  */
 export function checkStoreValue(value: unknown, handlerId: string, key: string): void {
-  if (value === undefined) {
-    throw new SyncError('E_INVALIDARG', `Handler '${handlerId}': ctx.store.set('${key}', undefined): to remove a key, call ctx.store.delete('${key}').`);
-  }
-  const size = estimateSize(value, MAX_STORE_VALUE_BYTES);
-  if (size > MAX_STORE_VALUE_BYTES) {
-    throw new SyncError('E_INVALIDARG', `Handler '${handlerId}': ctx.store.set('${key}') got a value of more than ${MAX_STORE_VALUE_BYTES} bytes (the limit per key); store large data in the handler's own IndexedDB database and keep a cursor here.`);
-  }
+  const problem = storeValueProblem(value, key);
+  if (problem !== null) throw new SyncError('E_INVALIDARG', `Handler '${handlerId}': ${problem}`);
 }

@@ -11,7 +11,7 @@ import type { Cookie } from '../../workers/fixtures/script.ts';
 import {
   IndexedDbStateStore, STATE_FLUSH_INTERVAL, SyncManager, stateDatabaseName, type StateChanges, type StateStore,
 } from '../../src/index.ts';
-import { estimateSize } from '../../src/storage/value-size.ts';
+import { estimateSize } from '../../src/protocol/value-size.ts';
 
 const bed = testBed();
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { checkStoreKey, checkStorePrefix, checkStoreValue } from '../../src/state/store-input.ts';
 import { MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from '../../src/protocol/types.ts';
 import { SyncError } from '../../src/protocol/sync-error.ts';
-import { estimateSize } from '../../src/storage/value-size.ts';
+import { checkValue, estimateSize } from '../../src/protocol/value-size.ts';
 
 function code(fn: () => unknown): string | null {
   try {
@@ -49,7 +49,8 @@ describe('estimateSize', () => {
     expect(estimateSize(new Uint16Array(10))).toBe(20);
     expect(estimateSize({ ab: 1 })).toBe(4 + 8);
     expect(estimateSize(new Map([['k', 'v']]))).toBe(4);
-    expect(estimateSize([1, 2])).toBe(8 + 16);
+    // An array: 8, one byte per slot, then its elements.
+    expect(estimateSize([1, 2])).toBe(8 + 2 + 16);
   });
 
   test('survives cycles and stops early past the limit', () => {
@@ -58,5 +59,32 @@ describe('estimateSize', () => {
     expect(estimateSize(a)).toBeGreaterThan(0);
     const big = Array.from({ length: 1000 }, () => 'x'.repeat(1000));
     expect(estimateSize(big, 10_000)).toBeLessThan(20_000);
+  });
+});
+
+describe('checkValue', () => {
+  test('pays for an array\'s length before its slots: a sparse array of length 2³²−1 is over the limit at once', () => {
+    const sparse: unknown[] = [];
+    sparse.length = 2 ** 32 - 1;
+    const t0 = performance.now();
+    const check = checkValue(sparse, 1 << 20);
+    expect(check.size).toBeGreaterThan(1 << 20);
+    expect(check.problem).toBeNull();
+    // Bounded work: nowhere near the seconds a walk over every slot takes.
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  test('names what cannot be stored and where', () => {
+    expect(checkValue({ mod: new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) }).problem).toBe('value.mod is a WebAssembly.Module, which IndexedDB cannot store');
+    expect(checkValue({ a: [1, () => 2] }).problem).toBe('value.a[1] is a function, which cannot be stored');
+    expect(checkValue(new Map([['k', Symbol('s')]])).problem).toBe('value entry 0 is a Symbol, which cannot be stored');
+    expect(checkValue(new SharedArrayBuffer(8)).problem).toBe('value is a SharedArrayBuffer, which IndexedDB cannot store');
+    expect(checkValue(new Uint8Array(new SharedArrayBuffer(8))).problem).toBe('value is a view of a SharedArrayBuffer, which cannot be stored');
+  });
+
+  test('accepts what IndexedDB stores', () => {
+    for (const [i, value] of [null, 1, 'x', true, 10n, [1, , 3], new Date(), /re/, new Map([[1, { a: 1 }]]), new Set([1]), new ArrayBuffer(4), new DataView(new ArrayBuffer(2)), new Error('e'), Object.create(null), new (class Point { x = 1; })()].entries()) {
+      expect(checkValue(value).problem, `value ${i}`).toBeNull();
+    }
   });
 });

@@ -34,6 +34,8 @@ test('a hostile worker can neither construct, read, write nor reach past the API
     const answer = answers.get(attack);
     expect(answer, attack).toMatchObject({ type: 'RAW', value: { ok: false, error: { code: 'E_ACCESSDENIED' } } });
   }
+  // An argument of the right method that IndexedDB cannot store is refused on arrival too.
+  expect(answers.get('store-unstorable')).toMatchObject({ type: 'RAW', value: { ok: false, error: { code: 'E_INVALIDARG', message: expect.stringMatching(/value\.mod is a WebAssembly\.Module/) } } });
   // Junk without an id is dropped; the legitimate call made after all of it passes the gate.
   expect(answers.get('valid-call')).toMatchObject({ type: 'RAW', value: { ok: true, value: 'hostile-done' } });
   expect(m.log().map((e) => e.errorId)).toContain('hostile-done');
@@ -47,7 +49,7 @@ test('a hostile worker can neither construct, read, write nor reach past the API
 
 test('a worker answering the manager with a proxy of its own fails with E_FAIL instead of handing the main thread an object it controls', async () => {
   const m = bed.manager({ handlers: [{ id: 'proxy-answer', worker: hostileWorker }] });
-  const result = await m.synchronize({ cookie: { answerItemsWithProxy: true } }).done;
+  const result = await m.synchronize({ cookie: { items: 'proxy' } }).done;
   const handler = result.handlers[0];
   expect(handler.outcome).toBe('failed');
   expect(handler.endedIn).toBe('enumerating');
