@@ -75,7 +75,8 @@ describe('checkValue', () => {
   });
 
   test('names what cannot be stored and where', () => {
-    expect(checkValue({ mod: new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) }).problem).toBe('value.mod is a WebAssembly.Module, which IndexedDB cannot store');
+    const wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } }).WebAssembly;
+    expect(checkValue({ mod: new wasm.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) }).problem).toBe('value.mod is a WebAssembly.Module, which IndexedDB cannot store');
     expect(checkValue({ a: [1, () => 2] }).problem).toBe('value.a[1] is a function, which cannot be stored');
     expect(checkValue(new Map([['k', Symbol('s')]])).problem).toBe('value entry 0 is a Symbol, which cannot be stored');
     expect(checkValue(new SharedArrayBuffer(8)).problem).toBe('value is a SharedArrayBuffer, which IndexedDB cannot store');
