@@ -46,6 +46,8 @@ export interface StorageOwner {
   snapshot(): Map<string, unknown>;
   /** The store failed and the state lives in memory from now on; told once, with the report to show. */
   fellBack(report: SyncError): void;
+  /** The store refused to clone the values of `keys` (the rest of their batch was written): they live in memory only. */
+  unstorable(keys: string[]): void;
 }
 
 export class BackingStore {
@@ -148,12 +150,30 @@ export class BackingStore {
   }
 
   async #writeFailed(error: unknown, batch: Map<string, unknown>): Promise<void> {
+    // A value the store cannot clone is that value's fault, not the store's: the batch is written
+    // key by key, the refused keys are reported, and the store stays. Any other failure falls back.
+    if ((error as Error)?.name === 'DataCloneError' && (await this.#writeEach(batch))) return;
     await this.#fallBack(error);
     try {
       await this.#store!.write(batch);
     } catch {
       // The memory store refuses only what cannot be cloned, which never reaches it.
     }
+  }
+
+  /** Writes `batch` one key at a time; `false` as soon as a write fails for another reason than cloning. */
+  async #writeEach(batch: Map<string, unknown>): Promise<boolean> {
+    const refused: string[] = [];
+    for (const [key, value] of batch) {
+      try {
+        await this.#guard(this.#store!.write(new Map([[key, value]])), 'writing state');
+      } catch (error) {
+        if ((error as Error)?.name !== 'DataCloneError') return false;
+        refused.push(key);
+      }
+    }
+    if (refused.length > 0) this.#owner.unstorable(refused);
+    return true;
   }
 
   /** Moves the state to memory, once: keeps what it can, tells the owner once. */

@@ -28,7 +28,7 @@ import { HandlerStores } from './handler-stores.ts';
 import { RunningJournal, type LiveJournal } from './journal.ts';
 import { interrupt, readStoredRows, restoreState, type NumberedSession } from './loader.ts';
 import { LogBook, MAX_LOG_ENTRIES, type LogEntry } from './log-book.ts';
-import { fallbackEntry, unreadableRecordsEntry } from './own-entries.ts';
+import { fallbackEntry, unreadableRecordsEntry, unstorableEntry } from './own-entries.ts';
 import { KEYS, MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION, type ItemRecord, type SessionSummary, type StoredError } from './records.ts';
 
 /** What the state is given by its manager, once. */
@@ -64,6 +64,7 @@ export class ManagerState {
       loaded: () => this.#loaded,
       snapshot: () => this.#snapshot(),
       fellBack: (report) => this.#fellBack(report),
+      unstorable: (keys) => this.addLog(unstorableEntry(keys)),
     });
     this.#journal = new RunningJournal(options.name, options.locks, this.#storage);
     this.handlerStores = new HandlerStores(this.#storage, () => this.load());

@@ -12,6 +12,7 @@ import type { SessionJournal } from './records.ts';
 export const FALLBACK_ERROR_ID = 'syncmgr:storage-fallback';
 export const INTERRUPTED_ERROR_ID_PREFIX = 'syncmgr:interrupted:';
 const UNREADABLE_ERROR_ID = 'syncmgr:unreadable-records';
+const UNSTORABLE_ERROR_ID = 'syncmgr:unstorable-values';
 
 /** The store failed and the state moved to memory; `text` is the fallback report's message. */
 export function fallbackEntry(text: string): LogEntry {
@@ -21,6 +22,12 @@ export function fallbackEntry(text: string): LogEntry {
 /** `dropped` stored records did not fit their shape and were ignored at load. */
 export function unreadableRecordsEntry(dropped: number): LogEntry {
   return managerEntry(UNREADABLE_ERROR_ID, 'warning', `${dropped} stored record(s) could not be read and were ignored (damaged, or written by another program).`);
+}
+
+/** The store refused to clone the values of `keys`: they live in memory only; everything else is written as before. */
+export function unstorableEntry(keys: readonly string[]): LogEntry {
+  const shown = keys.slice(0, 5).join(', ') + (keys.length > 5 ? ` and ${keys.length - 5} more` : '');
+  return managerEntry(UNSTORABLE_ERROR_ID, 'error', `The state store could not store the value(s) of ${shown} (DataCloneError); they are kept in memory only and will not survive a reload. The rest of the state is written as before.`);
 }
 
 /** The session of `journal` never ended; `stopped` names its unfinished items as `handlerId/itemId`. */

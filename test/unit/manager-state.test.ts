@@ -382,6 +382,31 @@ describe('fallback to memory', () => {
     expect(state.select('h', [{ id: 'a', name: 'A' }], undefined)).toEqual([]);
   });
 
+  test('a value the store cannot clone costs only itself: the rest of its batch is written, no fallback, one error entry', async () => {
+    const store = new MemoryStateStore();
+    const poisoned = { passes: 'the checks, yet this store cannot clone it' };
+    // The way IndexedDB refuses a value it cannot store: the whole transaction fails with DataCloneError.
+    const picky = wrapStore(store, {
+      write: (changes: StateChanges) => ([...changes.values()].some((v) => v === poisoned) ? Promise.reject(new DOMException('could not be cloned', 'DataCloneError')) : store.write(changes)),
+    });
+    const { state, fallbacks } = setup(picky);
+    await state.load();
+    await state.handlerStores.set('h', 'before', 1);
+    await state.handlerStores.set('h', 'bad', poisoned);
+    await state.handlerStores.set('h', 'after', 2);
+    state.setItemChecked('h', 'a', false);
+    await state.flush();
+    expect(fallbacks).toEqual([]);
+    expect(state.storage).toBe('custom');
+    const written = new Map(await store.entries(''));
+    expect([...written.keys()].filter((k) => k.startsWith('handler/'))).toEqual(expect.arrayContaining([expect.stringContaining('before'), expect.stringContaining('after')]));
+    expect([...written.keys()].some((k) => k.includes('bad'))).toBe(false);
+    expect([...written.keys()]).toContain(KEYS.choices('h'));
+    const errors = state.log().filter((e) => e.level === 'error' && e.handlerId === null);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.text).toMatch(/could not store the value\(s\) of .*bad.*kept in memory only/);
+  });
+
   test('a store that never answers (a blocked upgrade) falls back after the storage time limit', async () => {
     const never = new Promise<never>(() => {});
     const hanging = { get: () => never, set: () => never, delete: () => never, update: () => never, keys: () => never, entries: () => never, write: () => never };
