@@ -46,6 +46,21 @@ export function resolveInside(base: URL, path: unknown, endpoint: string): URL {
 }
 
 /**
+ * Whether `url` (an absolute URL, e.g. a response's final URL after
+ * redirects) lies under `base`: same origin, a path under the base's, and
+ * nothing in it that a server decoding it would read as a separator or `..`.
+ */
+export function isInside(base: URL, url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  return parsed.origin === base.origin && parsed.pathname.startsWith(base.pathname) && hiddenEscape(parsed.pathname.slice(base.pathname.length)) === null;
+}
+
+/**
  * What the path part of a handler's path would show a server that decodes it
  * once or more: an encoded separator or `..` segment, or null.
  */
