@@ -6,7 +6,8 @@
 //   seen                           a target for cross-origin redirects: answers CORS (also its
 //                                  preflight), so a browser completes the request; what arrived
 //                                  is in the tenant's request records like every API request
-//   reflect                        echoes every request header as a response header `x-seen-<name>`
+//   reflect                        echoes every request header as a response header `x-seen-<name>`;
+//                                  `?statusFrom=<name>`: that header's value as the reason phrase too
 //
 // Each is also served under `zone/` (`zone/redirect`, ...), so a test can give
 // an endpoint the base `…/api/zone/` and have `secret` lie outside it.
@@ -40,7 +41,10 @@ export function routeHostile(req: HostileRequest): Reply | null {
     case 'reflect': {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) headers[`x-seen-${name}`] = value;
-      return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body: 'reflected' };
+      const reply: Reply = { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body: 'reflected' };
+      const from = req.params.get('statusFrom');
+      if (from !== null && req.headers[from.toLowerCase()] !== undefined) reply.statusText = req.headers[from.toLowerCase()];
+      return reply;
     }
     default:
       return null;

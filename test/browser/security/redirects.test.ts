@@ -48,7 +48,7 @@ function redirectPath(c: Case, server: TestServer): string {
 async function runCases(server: TestServer, extra: Partial<FetchEndpoint>, secret: string) {
   const reports = bed.reports;
   const api: FetchEndpoint = {
-    kind: 'fetch', url: `${server.apiUrl}zone/`, retry: false,
+    kind: 'fetch', url: `${server.apiUrl}zone/`,
     headers: { authorization: `Bearer ${secret}`, 'x-api-key': `key-${secret}` }, ...extra,
   };
   const steps: Step[] = [
@@ -106,7 +106,7 @@ test("redirect: 'error': no redirect is followed; the handler gets E_ACCESSDENIE
   for (const f of failures) expect(f.error!.message).toMatch(/Endpoint 'api'.*answered with a redirect, and the endpoint refuses redirects \(redirect: 'error'\)/);
   expect(JSON.stringify(seen)).not.toContain(SECRET_BODY);
   expect(result.handlers[0]!.outcome).toBe('succeeded');
-  // Each redirect answer was requested once (no retry), and nothing else: the targets saw no request at all.
+  // Each redirect answer was requested once (a refused answer is not retried), and nothing else: the targets saw no request at all.
   expect(requests.map((r) => [r.method, r.path])).toEqual(CASES.map((c) => [c.method, 'zone/redirect']));
   await noLiveWorkers();
 });
@@ -163,6 +163,40 @@ test('the probe follows the same rules: a redirect out of the base, or any redir
   // The loose probe's target was requested (the browser follows before anyone can look); the strict ones' never.
   expect((await server.state()).requests.map((r) => [r.method, r.path])).toEqual([
     ['GET', 'zone/redirect'], ['GET', 'secret'], ['GET', 'zone/redirect'], ['GET', 'zone/redirect'],
+  ]);
+  await noLiveWorkers();
+});
+
+test("'follow' sees only the final URL: a chain that leaves the base and comes back is delivered, though the hop outside got the request with the endpoint's headers", async () => {
+  const reports = bed.reports;
+  const server = TestServer.create();
+  const base = `${server.apiUrl}zone/`;
+  const secret = `chain-${crypto.randomUUID()}`;
+  // zone/redirect → redirect (outside the base) → zone/reflect (inside again)
+  const back = `/t/${server.tenant}/api/redirect?status=302&to=${encodeURIComponent(`${base}reflect`)}`;
+  const path = `redirect?status=302&to=${encodeURIComponent(back)}`;
+  const headers = { 'x-api-key': `key-${secret}` };
+  const m = bed.manager({
+    endpoints: { loose: { kind: 'fetch', url: base, headers }, strict: { kind: 'fetch', url: base, headers, redirect: 'error' } },
+    handlers: [scripted('h')],
+  });
+  const session = m.synchronize({
+    cookie: { scripts: { h: { steps: [
+      { op: 'establish', name: 'loose' },
+      { op: 'fetch', on: 'loose', path, read: 'text' },
+      { op: 'establish', name: 'strict' },
+      { op: 'fetch', on: 'strict', path, read: 'text' },
+    ] } } },
+  });
+  await session.done;
+  expect((await reports.stepOf(session.id, 'h', 1)).value).toMatchObject({ status: 200, text: 'reflected' });
+  expect((await reports.stepOf(session.id, 'h', 3)).error).toMatchObject({ code: 'E_ACCESSDENIED' });
+  const requests = (await server.state()).requests;
+  expect(requests.map((r) => [r.path, r.headers['x-api-key']])).toEqual([
+    ['zone/redirect', `key-${secret}`],
+    ['redirect', `key-${secret}`], // the hop outside the base
+    ['zone/reflect', `key-${secret}`],
+    ['zone/redirect', `key-${secret}`], // strict: the first answer only
   ]);
   await noLiveWorkers();
 });

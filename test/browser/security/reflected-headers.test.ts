@@ -26,6 +26,8 @@ test("response headers that quote one of the endpoint's secret headers are withh
     cookie: { scripts: { h: { steps: [
       { op: 'establish', name: 'api' },
       { op: 'fetch', on: 'api', path: 'reflect', headers: { 'x-from-worker': 'worker-value-1234' }, read: 'text' },
+      { op: 'fetch', on: 'api', path: 'reflect?statusFrom=authorization', read: 'text' },
+      { op: 'fetch', on: 'api', path: 'reflect?statusFrom=x-tenant', read: 'text' },
     ] } } },
   });
   await session.done;
@@ -44,6 +46,9 @@ test("response headers that quote one of the endpoint's secret headers are withh
   expect(seen.get('x-seen-accept-language')).toBe('en-GB-oxendict');
   expect(seen.get('x-seen-x-from-worker')).toBe('worker-value-1234');
   expect(seen.get('x-request-id')).toBe(String(request!.id));
+  // A reason phrase that quotes a secret is replaced by an empty one.
+  expect((await reports.stepOf(session.id, 'h', 2)).value).toMatchObject({ status: 200, statusText: '' });
+  expect((await reports.stepOf(session.id, 'h', 3)).value).toMatchObject({ status: 200, statusText: 'abc' });
   const everything = JSON.stringify(reports.all.filter((r) => r.sessionId === session.id));
   expect(everything).not.toContain(token);
   expect(everything).not.toContain(key);
