@@ -30,6 +30,9 @@ import { pause, untilAborted } from '../internal/abortable.ts';
 import { nextRetry, type AttemptOutcome } from './retry-policy.ts';
 import { SecretHeaders } from './secret-headers.ts';
 
+/** The statuses a fetch follows as redirects. */
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
 /** One request of a handler, from its message until its response (and a streamed body) has ended. */
 interface Running {
   readonly controller: AbortController;
@@ -132,7 +135,8 @@ export class FetchConnection implements Connection {
    * base. The caller has freed or will free its body; it is never read.
    */
   #checkArrival(response: Response, what: string): void {
-    if (response.type === 'opaqueredirect') {
+    // Browsers answer an unfollowed redirect as an opaque one; other engines (Deno) as the 3xx itself.
+    if (response.type === 'opaqueredirect' || (this.#endpoint.redirect === 'error' && REDIRECT_STATUSES.has(response.status))) {
       throw new SyncError('E_ACCESSDENIED', `Endpoint '${this.name}': ${what} was answered with a redirect, and the endpoint refuses redirects (redirect: 'error'), so it was not followed. Request the final path itself, or configure the endpoint with redirect: 'follow'.`);
     }
     // The engine reports only the final URL of the redirects it followed (not the hops between).

@@ -35,7 +35,7 @@ export interface FetchEndpoint {
   headers?: Dynamic<Record<string, string>>;
   /** A path (relative to `url`) fetched with GET when the connection is established; any 2xx means up. Default: none (up when the browser is online). */
   probe?: string;
-  /** Milliseconds to wait for the probe before failing with `E_TIMEOUT`. Default `DEFAULT_CONNECT_TIMEOUT`. */
+  /** Milliseconds to wait for the probe, and for each evaluation of the `url` and `headers` functions, before failing with `E_TIMEOUT`. Default `DEFAULT_CONNECT_TIMEOUT`. */
   connectTimeout?: number;
   /** Retrying network errors, 429 and 5xx (repeatable requests only); `false`: never. Default `DEFAULT_FETCH_RETRY`. */
   retry?: false | Partial<FetchRetryOptions>;

@@ -71,10 +71,14 @@ export class FetchChannel {
 
   /**
    * Requests `path`, relative to the endpoint's base URL (a leading `/` also
-   * means the base; absolute URLs, `//host` and `..` are refused with
-   * `E_ACCESSDENIED`). `init` is fetch's: method, headers, body (any fetch
+   * means the base; absolute URLs, `//host`, `..` and encoded separators are
+   * refused with `E_ACCESSDENIED`). `init` is fetch's: method, headers, body (any fetch
    * body type; it crosses whole), signal; plus `responseBody` and
-   * `idempotent` ({@link FetchInit}). Network failures reject with `E_FAIL`
+   * `idempotent` ({@link FetchInit}). What fetch would refuse (a body on GET
+   * or HEAD, an invalid or forbidden method, an invalid header, a signal that
+   * is not an AbortSignal) rejects with `E_INVALIDARG` before anything is
+   * sent. A redirect out of the endpoint's base is refused with
+   * `E_ACCESSDENIED`. Network failures reject with `E_FAIL`
    * (after the endpoint's retries); HTTP error statuses resolve, as with
    * fetch. Aborting the signal aborts the real request, also while its body
    * streams (the body then errors with the signal's reason).
