@@ -33,8 +33,8 @@ export { HEARTBEAT_CLOSE_CODE } from './connections/websocket-connection.ts';
 export {
   DEFAULT_FETCH_RETRY, FINAL_SERVER_ERRORS, IDEMPOTENT_METHODS, type FetchRetryOptions,
 } from './connections/retry-policy.ts';
-export { DEFAULT_WHOLE_BODY_LIMIT, STREAM_WINDOW_BYTES } from './connections/fetch-options.ts';
-export type { ResponseBodyMode } from './protocol/fetch-messages.ts';
+export { DEFAULT_REDIRECT, DEFAULT_WHOLE_BODY_LIMIT, STREAM_WINDOW_BYTES } from './connections/fetch-options.ts';
+export type { RedirectMode, ResponseBodyMode } from './protocol/fetch-messages.ts';
 export { SyncError, type SyncErrorCode } from './protocol/sync-error.ts';
 export { MAX_ITEMS, MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from './protocol/types.ts';
 export type {

@@ -4,6 +4,7 @@
 // caller; this module only maps a request to a reply.
 
 import { type Reply, bytesReply, errorReply, jsonReply, patternReply, textReply } from './http-io.ts';
+import { routeHostile } from './hostile-routes.ts';
 import { isFolder } from './notes-store.ts';
 import { sleep } from './sleep.ts';
 import type { Tenant } from './tenant.ts';
@@ -29,6 +30,8 @@ export interface ApiRequest {
   params: URLSearchParams;
   body: Buffer;
   contentType: string | undefined;
+  /** Request headers, lowercased names (see headersOf). */
+  headers: Record<string, string>;
   /** Aborts when the client goes away or the server closes. */
   signal: AbortSignal;
 }
@@ -40,6 +43,8 @@ export async function routeApi(req: ApiRequest): Promise<Reply | null> {
   const slash = path.indexOf('/');
   const head = slash < 0 ? path : path.slice(0, slash);
   const rest = slash < 0 ? null : path.slice(slash + 1);
+  const hostile = routeHostile({ method, path, params: req.params, headers: req.headers });
+  if (hostile) return hostile;
 
   if (rest === null) {
     if (head === 'health' && isGet) return jsonReply(200, { ok: true });

@@ -66,7 +66,8 @@ export function createEndpointServer(): EndpointServer {
   async function serveApi(route: Extract<HttpRoute, { kind: 'api' }>, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const tenant = tenantFor(route.tenant);
     const method = req.method ?? 'GET';
-    const record = tenant.recordRequest({ method, path: route.path, query: route.query, headers: headersOf(req) });
+    const headers = headersOf(req);
+    const record = tenant.recordRequest({ method, path: route.path, query: route.query, headers });
     const gone = new AbortController();
     const signal = AbortSignal.any([gone.signal, lifetime.signal]);
     res.once('finish', () => {
@@ -109,6 +110,7 @@ export function createEndpointServer(): EndpointServer {
           params: new URLSearchParams(route.query),
           body,
           contentType: req.headers['content-type'],
+          headers,
           signal,
         });
     if (reply === null || signal.aborted) return;

@@ -18,6 +18,8 @@ export interface PatternBody {
 
 export interface Reply {
   status: number;
+  /** The reason phrase; default: the status's standard one. */
+  statusText?: string;
   headers: Record<string, string>;
   body: string | Uint8Array | PatternBody;
 }
@@ -124,12 +126,12 @@ export async function writeReply(res: ServerResponse, reply: Reply): Promise<voi
   if (typeof body === 'string' || body instanceof Uint8Array) {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     headers['content-length'] = bytes.byteLength;
-    res.writeHead(reply.status, headers);
+    writeHead(res, reply, headers);
     res.end(bytes);
     return;
   }
   if (!body.chunked) headers['content-length'] = body.pattern;
-  res.writeHead(reply.status, headers);
+  writeHead(res, reply, headers);
   if (res.req.method === 'HEAD') {
     res.end();
     return;
@@ -141,6 +143,11 @@ export async function writeReply(res: ServerResponse, reply: Reply): Promise<voi
     if (body.paceMs && offset + PATTERN_CHUNK < body.pattern) await new Promise((resolve) => setTimeout(resolve, body.paceMs));
   }
   res.end();
+}
+
+function writeHead(res: ServerResponse, reply: Reply, headers: Record<string, string | number>): void {
+  if (reply.statusText === undefined) res.writeHead(reply.status, headers);
+  else res.writeHead(reply.status, reply.statusText, headers);
 }
 
 /** Waits for 'drain'; false if the response closed first. */

@@ -1,5 +1,8 @@
 /** Small helpers shared by the connection kinds. */
 import { SyncError } from '../protocol/sync-error.ts';
+import { redactUrls } from '../protocol/redact.ts';
+import { untilAborted } from '../internal/abortable.ts';
+import { evaluate, type Dynamic } from './endpoint-common.ts';
 
 /** Rejects at once with `E_OFFLINE` when the browser knows it is offline. */
 export function checkOnline(name: string): void {
@@ -11,6 +14,16 @@ export function checkOnline(name: string): void {
 /** A URL for messages: origin and path, without query or credentials (tokens live there). */
 export function describeUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/**
+ * The message of a caught error (the engine's, or an app function's), for a
+ * message of our own: every URL it quotes loses its credentials and query.
+ * (The error itself, kept as the `cause`, is redacted where it crosses to a
+ * worker: protocol/wire.ts.)
+ */
+export function causeMessage(cause: unknown): string {
+  return redactUrls(String((cause as Error)?.message ?? cause));
 }
 
 /**
@@ -30,4 +43,29 @@ export function linkSignals(parent: AbortSignal, timeout: number, what = 'connec
       parent.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/**
+ * Evaluates an endpoint's {@link Dynamic} option (a `url`, `protocols` or
+ * `headers` function may hang: its promise need never settle) within
+ * `timeout` ms (the endpoint's `connectTimeout`) and until `signal` aborts.
+ * Rejects with `E_TIMEOUT` naming `what` (e.g. "Endpoint 'api': its headers
+ * function"), with the signal's reason when it aborts, and with an `E_FAIL`
+ * naming `what` when the function throws.
+ */
+export async function evaluateWithin<T>(value: Dynamic<T>, signal: AbortSignal, timeout: number, what: string): Promise<T> {
+  if (typeof value !== 'function') return value;
+  signal.throwIfAborted();
+  const { signal: limit, dispose } = linkSignals(signal, timeout, what);
+  try {
+    return await untilAborted(evaluate(value), limit);
+  } catch (cause) {
+    if (limit.aborted && cause === limit.reason) {
+      if (signal.aborted) throw signal.reason;
+      throw new SyncError('E_TIMEOUT', `${what} did not answer within ${timeout} ms (connectTimeout); it must resolve, or the endpoint cannot be reached.`);
+    }
+    throw new SyncError('E_FAIL', `${what} failed: ${causeMessage(cause)}.`, { cause });
+  } finally {
+    dispose();
+  }
 }

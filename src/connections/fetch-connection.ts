@@ -6,24 +6,32 @@
  * re-authorises once on 401 (`onUnauthorized`), and sends the response back,
  * its body whole or streamed (response-body.ts).
  *
+ * What leaves the endpoint never reaches the handler: a response whose final
+ * URL lies outside the base (a followed redirect) is refused, and with
+ * `redirect: 'error'` no redirect is followed at all; response headers that
+ * quote one of the endpoint's secret headers are withheld (a server that
+ * reflects request headers); no message quotes the URL's credentials or query.
+ *
  * Every request still running when the connection closes, body included, is
  * aborted; so are the requests of a handler that detaches.
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { toWire } from '../protocol/wire.ts';
 import type { ChannelGrant } from '../protocol/worker-api.ts';
-import { NULL_BODY_STATUSES, RESPONSE_BODY_MODES, type FetchDown, type FetchRequestMessage, type FetchResponseMessage, type FetchUp } from '../protocol/fetch-messages.ts';
+import { NULL_BODY_STATUSES, RESPONSE_BODY_MODES, requestProblem, type FetchDown, type FetchRequestMessage, type FetchResponseMessage, type FetchUp } from '../protocol/fetch-messages.ts';
 import { isOneOf } from '../protocol/types.ts';
 import type { Connection, ConnectionCloseInfo } from './connection.ts';
-import { checkHeaders, evaluate } from './endpoint-common.ts';
+import { checkHeaders } from './endpoint-common.ts';
 import type { ResolvedFetchEndpoint } from './fetch-options.ts';
-import { asBaseUrl, resolveInside } from './path.ts';
-import { checkOnline, describeUrl, linkSignals } from './connect-helpers.ts';
+import { asBaseUrl, isInside, resolveInside } from './path.ts';
+import { causeMessage, checkOnline, describeUrl, evaluateWithin, linkSignals } from './connect-helpers.ts';
 import { BodySender, planBody, type Reply } from './response-body.ts';
 import { pause, untilAborted } from '../internal/abortable.ts';
 import { nextRetry, type AttemptOutcome } from './retry-policy.ts';
+import { SecretHeaders } from './secret-headers.ts';
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** The statuses a fetch follows as redirects. */
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** One request of a handler, from its message until its response (and a streamed body) has ended. */
 interface Running {
@@ -57,11 +65,12 @@ export class FetchConnection implements Connection {
   static async open(endpoint: ResolvedFetchEndpoint, signal: AbortSignal): Promise<FetchConnection> {
     const { name } = endpoint;
     checkOnline(name);
+    const url = await evaluateWithin(endpoint.url, signal, endpoint.connectTimeout, `Endpoint '${name}': its url function`);
     let base: URL;
     try {
-      base = asBaseUrl(await evaluate(endpoint.url), globalThis.location?.href);
+      base = asBaseUrl(url, globalThis.location?.href);
     } catch (cause) {
-      throw new SyncError('E_FAIL', `Endpoint '${name}': computing its url failed: ${(cause as Error)?.message ?? cause}.`, { cause });
+      throw new SyncError('E_FAIL', `Endpoint '${name}': computing its url failed: ${causeMessage(cause)}.`, { cause });
     }
     const connection = new FetchConnection(endpoint, base);
     if (endpoint.probe !== null) await connection.#probe(endpoint.probe, signal);
@@ -96,31 +105,62 @@ export class FetchConnection implements Connection {
 
   async #probe(probe: string, signal: AbortSignal): Promise<void> {
     const url = resolveInside(this.#base, probe, this.name);
-    const { signal: limit, dispose } = linkSignals(signal, this.#endpoint.connectTimeout, `Endpoint '${this.name}': the probe ${describeUrl(url)}`);
+    const what = `the probe ${describeUrl(url)}`;
+    const { headers } = await this.#headers([], signal);
+    const { signal: limit, dispose } = linkSignals(signal, this.#endpoint.connectTimeout, `Endpoint '${this.name}': ${what}`);
     try {
-      const response = await fetch(url, { headers: await this.#headers([]), signal: limit, cache: 'no-store' });
-      await response.body?.cancel();
+      const response = await fetch(url, { headers, signal: limit, cache: 'no-store', redirect: this.#redirect });
+      await discard(response);
+      this.#checkArrival(response, what);
       if (!response.ok) {
         throw new SyncError('E_FAIL', `Endpoint '${this.name}': the probe ${describeUrl(url)} answered ${response.status} ${response.statusText}; the endpoint is not available.`);
       }
     } catch (cause) {
       if (SyncError.is(cause)) throw cause;
       if (limit.aborted) throw SyncError.is(limit.reason) ? limit.reason : new SyncError('E_ABORT', `Endpoint '${this.name}': connecting was aborted.`, { cause });
-      throw new SyncError('E_FAIL', `Endpoint '${this.name}': the probe ${describeUrl(url)} failed: ${(cause as Error)?.message ?? cause}.`, { cause });
+      throw new SyncError('E_FAIL', `Endpoint '${this.name}': the probe ${describeUrl(url)} failed: ${causeMessage(cause)}.`, { cause });
     } finally {
       dispose();
     }
   }
 
-  /** The worker's headers plus the endpoint's, evaluated now (so every attempt carries fresh credentials). */
-  async #headers(fromWorker: [string, string][]): Promise<Headers> {
+  /** fetch's `redirect` for the endpoint's: with `'error'`, a redirect is answered as it came (an opaque redirect), never followed. */
+  get #redirect(): RequestRedirect {
+    return this.#endpoint.redirect === 'error' ? 'manual' : 'follow';
+  }
+
+  /**
+   * Refuses a response that came from outside the endpoint: an unfollowed
+   * redirect (`redirect: 'error'`), or one whose final URL lies outside the
+   * base. The caller has freed or will free its body; it is never read.
+   */
+  #checkArrival(response: Response, what: string): void {
+    // Browsers answer an unfollowed redirect as an opaque one; other engines (Deno) as the 3xx itself.
+    if (response.type === 'opaqueredirect' || (this.#endpoint.redirect === 'error' && REDIRECT_STATUSES.has(response.status))) {
+      throw new SyncError('E_ACCESSDENIED', `Endpoint '${this.name}': ${what} was answered with a redirect, and the endpoint refuses redirects (redirect: 'error'), so it was not followed. Request the final path itself, or configure the endpoint with redirect: 'follow'.`);
+    }
+    // The engine reports only the final URL of the redirects it followed (not the hops between).
+    if (response.redirected && !isInside(this.#base, response.url)) {
+      throw new SyncError('E_ACCESSDENIED', `Endpoint '${this.name}': ${what} was redirected outside the endpoint's base URL, so the response was refused and not read. A handler only reaches paths under the endpoint's base.`);
+    }
+  }
+
+  /**
+   * The worker's headers plus the endpoint's, evaluated now (so every attempt
+   * carries fresh credentials), within `connectTimeout` and until `signal`
+   * aborts; and the endpoint's secret values among them.
+   */
+  async #headers(fromWorker: [string, string][], signal: AbortSignal, secrets = new SecretHeaders()): Promise<{ headers: Headers; secrets: SecretHeaders }> {
     const headers = new Headers(fromWorker);
     if (this.#endpoint.headers !== null) {
-      const extra = await evaluate(this.#endpoint.headers);
+      const extra = await evaluateWithin(this.#endpoint.headers, signal, this.#endpoint.connectTimeout, `Endpoint '${this.name}': its headers function`);
       checkHeaders(`endpoint '${this.name}'`, extra);
-      for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+      for (const [k, v] of Object.entries(extra)) {
+        headers.set(k, v);
+        secrets.add(k, v);
+      }
     }
-    return headers;
+    return { headers, secrets };
   }
 
   #fromWorker(port: MessagePort, message: FetchUp): void {
@@ -167,8 +207,11 @@ export class FetchConnection implements Connection {
         if (this.#closed) throw new SyncError('E_ABORT', `Endpoint '${this.name}': the sync session ended, so the request was not sent.`);
         const url = resolveInside(this.#base, message.path, this.name);
         what = `${message.method} ${describeUrl(url)}`;
-        const response = await this.#attempts(url, message, controller.signal, what);
-        const head: Omit<FetchResponseMessage, 'body'> = { type: 'response', id, status: response.status, statusText: response.statusText, headers: [...response.headers] };
+        const { response, secrets } = await this.#attempts(url, message, controller.signal, what);
+        // A server that reflects request headers must not hand the endpoint's secrets to the handler.
+        const head: Omit<FetchResponseMessage, 'body'> = {
+          type: 'response', id, status: response.status, statusText: secrets.quotedIn(response.statusText) ? '' : response.statusText, headers: secrets.withheldFrom(response.headers),
+        };
         if (NULL_BODY_STATUSES.has(response.status) || message.method === 'HEAD' || response.body === null) {
           await response.body?.cancel().catch(() => {});
           reply({ ...head, body: null });
@@ -185,7 +228,7 @@ export class FetchConnection implements Connection {
       } catch (cause) {
         let error: unknown = cause;
         if (controller.signal.aborted) error = controller.signal.reason;
-        else if (!SyncError.is(cause)) error = new SyncError('E_FAIL', `Endpoint '${this.name}': ${what} failed: ${(cause as Error)?.message ?? cause}.`, { cause });
+        else if (!SyncError.is(cause)) error = new SyncError('E_FAIL', `Endpoint '${this.name}': ${what} failed: ${causeMessage(cause)}.`, { cause });
         reply({ type: 'error', id, error: toWire(error) });
         return;
       }
@@ -200,18 +243,21 @@ export class FetchConnection implements Connection {
    * Sends the request until an attempt is final: retried by the endpoint's
    * policy (network errors, 429, 5xx; only repeatable requests), and once more
    * after `onUnauthorized` for a 401. Headers are evaluated at every attempt.
-   * Resolves with the last attempt's response; rejects with the signal's
-   * reason when it aborts (also during a wait), `E_OFFLINE` for a network
-   * error while the browser is offline, `E_FAIL` for the last network error.
+   * Resolves with the last attempt's response and the secret header values
+   * of every attempt; rejects with the signal's reason when it aborts (also
+   * during a wait), `E_OFFLINE` for a network error while the browser is
+   * offline, `E_FAIL` for the last network error, `E_ACCESSDENIED` for a
+   * response from outside the endpoint (its body is freed, never read).
    */
-  async #attempts(url: URL, message: FetchRequestMessage, signal: AbortSignal, what: string): Promise<Response> {
+  async #attempts(url: URL, message: FetchRequestMessage, signal: AbortSignal, what: string): Promise<{ response: Response; secrets: SecretHeaders }> {
     let attempt = 0;
     let reauthorized = false;
+    const secrets = new SecretHeaders();
     for (;;) {
       attempt += 1;
-      const headers = await this.#headers(message.headers);
+      const { headers } = await this.#headers(message.headers, signal, secrets);
       signal.throwIfAborted();
-      const init: RequestInit = { method: message.method, headers, signal };
+      const init: RequestInit = { method: message.method, headers, signal, redirect: this.#redirect };
       // fetch copies an ArrayBuffer body, so the same buffer serves every attempt.
       if (message.body !== null) init.body = message.body;
       const idempotent = message.idempotent ?? (headers.has('idempotency-key') ? true : null);
@@ -227,10 +273,16 @@ export class FetchConnection implements Connection {
         const decision = nextRetry({ kind: 'network-error' }, context, this.#endpoint.retry);
         if (!decision.retry) {
           const tries = attempt > 1 ? ` (${attempt} attempts)` : '';
-          throw new SyncError('E_FAIL', `Endpoint '${this.name}': ${what} failed${tries}: ${(cause as Error)?.message ?? cause}.`, { cause });
+          throw new SyncError('E_FAIL', `Endpoint '${this.name}': ${what} failed${tries}: ${causeMessage(cause)}.`, { cause });
         }
         await pause(decision.delay, signal);
         continue;
+      }
+      try {
+        this.#checkArrival(response, what);
+      } catch (refused) {
+        await discard(response);
+        throw refused;
       }
       if (response.status === 401 && this.#endpoint.onUnauthorized && !reauthorized) {
         reauthorized = true;
@@ -241,7 +293,7 @@ export class FetchConnection implements Connection {
       }
       const outcome: AttemptOutcome = { kind: 'response', status: response.status, retryAfter: response.headers.get('retry-after') };
       const decision = nextRetry(outcome, context, this.#endpoint.retry);
-      if (!decision.retry) return response;
+      if (!decision.retry) return { response, secrets };
       await discard(response);
       await pause(decision.delay, signal);
     }
@@ -255,7 +307,7 @@ export class FetchConnection implements Connection {
       run = Promise.resolve()
         .then(() => hook())
         .then(() => {}, (cause: unknown) => {
-          throw new SyncError('E_FAIL', `Endpoint '${this.name}': the request was answered 401 and onUnauthorized() failed: ${(cause as Error)?.message ?? cause}.`, { cause });
+          throw new SyncError('E_FAIL', `Endpoint '${this.name}': the request was answered 401 and onUnauthorized() failed: ${causeMessage(cause)}.`, { cause });
         });
       this.#reauthorizing = run;
       const clear = () => {
@@ -270,9 +322,12 @@ export class FetchConnection implements Connection {
 function checkRequest(m: FetchRequestMessage, name: string): void {
   const bad = (why: string) => new SyncError('E_INVALIDARG', `Endpoint '${name}': malformed request from the handler: ${why}.`);
   if (typeof m.id !== 'number') throw bad('no id');
-  if (typeof m.method !== 'string' || !TOKEN.test(m.method)) throw bad(`method ${JSON.stringify(m.method)}`);
+  if (typeof m.method !== 'string') throw bad('method must be a string');
   if (!Array.isArray(m.headers) || !m.headers.every((h) => Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string')) throw bad('headers must be [name, value] pairs');
   if (m.body !== null && !(m.body instanceof ArrayBuffer)) throw bad('body must be an ArrayBuffer or null');
+  // Checked again here, cheaply: a worker can post on its port without going through FetchChannel.
+  const problem = requestProblem(m.method, m.headers, m.body !== null);
+  if (problem) throw bad(problem);
   if (!isOneOf(RESPONSE_BODY_MODES, m.responseBody)) throw bad(`responseBody ${JSON.stringify(m.responseBody)}`);
   if (m.idempotent !== null && typeof m.idempotent !== 'boolean') throw bad('idempotent must be a boolean or null');
 }

@@ -21,6 +21,8 @@
  *   download never sits whole in the main thread.
  */
 import { SyncError } from '../protocol/sync-error.ts';
+import { REDIRECT_MODES, type RedirectMode } from '../protocol/fetch-messages.ts';
+import { isOneOf } from '../protocol/types.ts';
 import { resolveRetry, type FetchRetryOptions } from './retry-policy.ts';
 import { checkHeaders, resolveConnectTimeout, type Dynamic, type EndpointKind } from './endpoint-common.ts';
 
@@ -33,7 +35,7 @@ export interface FetchEndpoint {
   headers?: Dynamic<Record<string, string>>;
   /** A path (relative to `url`) fetched with GET when the connection is established; any 2xx means up. Default: none (up when the browser is online). */
   probe?: string;
-  /** Milliseconds to wait for the probe before failing with `E_TIMEOUT`. Default `DEFAULT_CONNECT_TIMEOUT`. */
+  /** Milliseconds to wait for the probe, and for each evaluation of the `url` and `headers` functions, before failing with `E_TIMEOUT`. Default `DEFAULT_CONNECT_TIMEOUT`. */
   connectTimeout?: number;
   /** Retrying network errors, 429 and 5xx (repeatable requests only); `false`: never. Default `DEFAULT_FETCH_RETRY`. */
   retry?: false | Partial<FetchRetryOptions>;
@@ -41,7 +43,17 @@ export interface FetchEndpoint {
   onUnauthorized?: () => unknown;
   /** With `responseBody: 'auto'`, bodies up to this many bytes cross whole, larger ones stream. Default {@link DEFAULT_WHOLE_BODY_LIMIT}. */
   wholeBodyLimit?: number;
+  /**
+   * `'follow'` (default, {@link DEFAULT_REDIRECT}): redirects are followed, and a
+   * response whose final URL lies outside the endpoint's base is refused with
+   * `E_ACCESSDENIED`; `'error'`: no redirect is followed at all, a redirect answer
+   * is refused with `E_ACCESSDENIED` (so the endpoint's headers never leave its base).
+   */
+  redirect?: RedirectMode;
 }
+
+/** A fetch endpoint follows redirects that end inside its base. */
+export const DEFAULT_REDIRECT: RedirectMode = 'follow';
 
 /** In `'auto'` mode, bodies up to this many bytes cross whole (1 MiB). */
 export const DEFAULT_WHOLE_BODY_LIMIT = 1 << 20;
@@ -56,6 +68,7 @@ export const STREAM_WINDOW_BYTES = 4 << 20;
 
 export interface ResolvedFetchOptions {
   retry: FetchRetryOptions | null;
+  redirect: RedirectMode;
   onUnauthorized: (() => unknown) | null;
   wholeBodyLimit: number;
 }
@@ -74,7 +87,7 @@ export interface ResolvedFetchEndpoint extends ResolvedFetchOptions {
 
 /** The fetch row of the endpoint kinds (endpoint-config.ts). */
 export const FETCH_ENDPOINT: EndpointKind<ResolvedFetchEndpoint> = {
-  keys: ['kind', 'url', 'headers', 'probe', 'connectTimeout', 'retry', 'onUnauthorized', 'wholeBodyLimit'],
+  keys: ['kind', 'url', 'headers', 'probe', 'connectTimeout', 'retry', 'onUnauthorized', 'wholeBodyLimit', 'redirect'],
   schemes: ['http:', 'https:'],
   resolve(name, c) {
     const where = `endpoint '${name}'`;
@@ -89,7 +102,7 @@ export const FETCH_ENDPOINT: EndpointKind<ResolvedFetchEndpoint> = {
   },
 };
 
-/** Validates and fills in the options of a fetch endpoint config beyond url, headers and probe (retry, onUnauthorized, wholeBodyLimit). */
+/** Validates and fills in the options of a fetch endpoint config beyond url, headers and probe (retry, onUnauthorized, wholeBodyLimit, redirect). */
 export function resolveFetchOptions(where: string, c: Record<string, unknown>): ResolvedFetchOptions {
   const retry = resolveRetry(where, c.retry);
   const hook = c.onUnauthorized;
@@ -98,5 +111,9 @@ export function resolveFetchOptions(where: string, c: Record<string, unknown>): 
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) {
     throw new SyncError('E_INVALIDARG', `${where}: wholeBodyLimit must be a whole number of bytes ≥ 0, not ${JSON.stringify(limit)}.`);
   }
-  return { retry, onUnauthorized: (hook as (() => unknown) | undefined) ?? null, wholeBodyLimit: limit };
+  const redirect = c.redirect === undefined ? DEFAULT_REDIRECT : c.redirect;
+  if (!isOneOf(REDIRECT_MODES, redirect)) {
+    throw new SyncError('E_INVALIDARG', `${where}: redirect must be ${REDIRECT_MODES.map((m) => `'${m}'`).join(' or ')}, not ${JSON.stringify(redirect)}.`);
+  }
+  return { retry, redirect, onUnauthorized: (hook as (() => unknown) | undefined) ?? null, wholeBodyLimit: limit };
 }

@@ -16,6 +16,7 @@ import { toWire } from '../protocol/wire.ts';
 import { declaredLength, type FetchDown, type ResponseBodyMode } from '../protocol/fetch-messages.ts';
 import { joinChunks, ownBuffer } from '../internal/bytes.ts';
 import { STREAM_WINDOW_BYTES } from './fetch-options.ts';
+import { causeMessage } from './connect-helpers.ts';
 
 /** Posts a message on the channel's port (and transfers `transfer`); a no-op once the handler detached. */
 export type Reply = (down: FetchDown, transfer?: Transferable[]) => void;
@@ -95,7 +96,7 @@ export class BodySender {
       }
       this.#reply({ type: 'end', id: this.#id });
     } catch (cause) {
-      const error = signal.aborted ? signal.reason : new SyncError('E_FAIL', `Endpoint '${this.#name}': the response body failed: ${(cause as Error)?.message ?? cause}.`, { cause });
+      const error = signal.aborted ? signal.reason : new SyncError('E_FAIL', `Endpoint '${this.#name}': the response body failed: ${causeMessage(cause)}.`, { cause });
       reader.cancel(error).catch(() => {});
       this.#reply({ type: 'body-error', id: this.#id, error: toWire(error) });
     } finally {

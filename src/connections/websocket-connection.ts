@@ -13,12 +13,11 @@ import { frameSize, isFrame, type Frame } from '../protocol/socket-messages.ts';
 import type { ChannelGrant } from '../protocol/worker-api.ts';
 import type { ConnectionState } from '../protocol/types.ts';
 import type { Connection, ConnectionCloseInfo, ConnectionObserver } from './connection.ts';
-import { evaluate } from './endpoint-common.ts';
 import type { ResolvedWebSocketEndpoint } from './websocket-options.ts';
 import { backoffDelay, nextAttempt } from './backoff.ts';
 import { SocketChannel } from './socket-channel.ts';
 import { TickScheduler } from '../internal/tick-scheduler.ts';
-import { checkOnline, describeUrl, linkSignals } from './connect-helpers.ts';
+import { causeMessage, checkOnline, describeUrl, evaluateWithin, linkSignals } from './connect-helpers.ts';
 
 /** Close code the manager uses when the heartbeat finds a socket silent. */
 export const HEARTBEAT_CLOSE_CODE = 4000;
@@ -333,13 +332,16 @@ export class WebSocketConnection implements Connection {
 async function connect(endpoint: ResolvedWebSocketEndpoint, signal: AbortSignal): Promise<WebSocket> {
   const { name, connectTimeout: timeout } = endpoint;
   checkOnline(name);
+  // A url or protocols function that never answers is bounded by connectTimeout and the signal too.
+  const rawUrl = await evaluateWithin(endpoint.url, signal, timeout, `Endpoint '${name}': its url function`);
+  const rawProtocols = endpoint.protocols === null ? [] : await evaluateWithin(endpoint.protocols, signal, timeout, `Endpoint '${name}': its protocols function`);
   let url: URL;
   let protocols: string | string[];
   try {
-    url = new URL(await evaluate(endpoint.url), globalThis.location?.href);
-    protocols = endpoint.protocols === null ? [] : await evaluate(endpoint.protocols);
+    url = new URL(rawUrl, globalThis.location?.href);
+    protocols = rawProtocols;
   } catch (cause) {
-    throw new SyncError('E_FAIL', `Endpoint '${name}': computing its url or protocols failed: ${(cause as Error)?.message ?? cause}.`, { cause });
+    throw new SyncError('E_FAIL', `Endpoint '${name}': computing its url or protocols failed: ${causeMessage(cause)}.`, { cause });
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
@@ -347,7 +349,7 @@ async function connect(endpoint: ResolvedWebSocketEndpoint, signal: AbortSignal)
   try {
     ws = new WebSocket(url, protocols);
   } catch (cause) {
-    throw new SyncError('E_FAIL', `Endpoint '${name}': cannot open a WebSocket to ${describeUrl(url)}: ${(cause as Error)?.message ?? cause}.`, { cause });
+    throw new SyncError('E_FAIL', `Endpoint '${name}': cannot open a WebSocket to ${describeUrl(url)}: ${causeMessage(cause)}.`, { cause });
   }
   ws.binaryType = 'arraybuffer';
   const { signal: limit, dispose } = linkSignals(signal, timeout, `Endpoint '${name}': connecting to ${describeUrl(url)}`);

@@ -9,8 +9,55 @@ import type { ChannelDetach } from './socket-messages.ts';
 export const RESPONSE_BODY_MODES = ['auto', 'whole', 'stream'] as const;
 export type ResponseBodyMode = (typeof RESPONSE_BODY_MODES)[number];
 
+/**
+ * Whether a fetch endpoint follows redirects: `follow` (default), but a
+ * response whose final URL lies outside the endpoint's base is refused;
+ * `error`, none is followed (the redirect answer is refused).
+ */
+export const REDIRECT_MODES = ['follow', 'error'] as const;
+export type RedirectMode = (typeof REDIRECT_MODES)[number];
+
 /** Statuses whose Response must have a null body. */
 export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+
+/** A method or header name: an HTTP token (RFC 9110 §5.6.2). */
+export const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Methods fetch refuses (TRACE would echo the endpoint's headers back to the handler). */
+export const FORBIDDEN_METHODS: readonly string[] = ['CONNECT', 'TRACE', 'TRACK'];
+// A header value fetch accepts: bytes only (no character beyond U+00FF), no NUL, CR or LF.
+const HEADER_VALUE = /^[^\0\r\n\u0100-\uffff]*$/;
+
+/**
+ * What fetch would refuse in a request's method, headers and body, said so
+ * that the handler knows what to fix; `null` when nothing. Both ends check:
+ * the worker before it sends anything, the manager again on arrival.
+ */
+export function requestProblem(method: string, headers: readonly (readonly [string, string])[], hasBody: boolean): string | null {
+  if (!HTTP_TOKEN.test(method)) return `method ${quote(method)} is not a valid HTTP method (a token: letters, digits and !#$%&'*+.^_\`|~-)`;
+  const upper = method.toUpperCase();
+  if (FORBIDDEN_METHODS.includes(upper)) return `method ${upper} is not allowed (CONNECT, TRACE and TRACK are refused)`;
+  if (hasBody && (upper === 'GET' || upper === 'HEAD')) return `a ${upper} request cannot have a body; use POST or PUT, or send no body`;
+  for (const [name, value] of headers) {
+    if (!HTTP_TOKEN.test(name)) return `header name ${quote(name)} is not a valid HTTP header name (a token: no spaces, colons or other separators)`;
+    // fetch strips leading and trailing HTTP white space (tab, LF, CR, space) before it checks.
+    if (!HEADER_VALUE.test(trimHttpWhitespace(value))) return `the value of header ${quote(name)} is not valid (no line breaks, NUL or characters beyond U+00FF)`;
+  }
+  return null;
+}
+
+function trimHttpWhitespace(value: string): string {
+  const white = (i: number) => ' \t\n\r'.includes(value[i]!);
+  let start = 0;
+  let end = value.length;
+  while (start < end && white(start)) start++;
+  while (end > start && white(end - 1)) end--;
+  return value.slice(start, end);
+}
+
+/** A value for a message: quoted, and cut short when long (it came from a worker). */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
 
 /** The decoded body's length when the headers say it: a Content-Length and no content coding; else `null`. */
 export function declaredLength(headers: { get(name: string): string | null }): number | null {

@@ -7,6 +7,7 @@
  * {@link fromWire}.
  */
 import { SyncError, isSyncErrorCode, type SyncErrorCode } from './sync-error.ts';
+import { redactCredentials } from './redact.ts';
 
 /** An error as plain, structured-cloneable data. */
 export interface WireError {
@@ -22,17 +23,22 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: WireError 
 
 const MAX_CAUSE_DEPTH = 8;
 
-/** Turns anything thrown into a {@link WireError}, keeping the chain of causes (a `DOMException` is an `Error` too). */
+/**
+ * Turns anything thrown into a {@link WireError}, keeping the chain of causes
+ * (a `DOMException` is an `Error` too). Messages and stacks lose the
+ * credentials of any URL they quote and the query of any WebSocket URL
+ * (redact.ts): whatever a connection's code missed never reaches a worker.
+ */
 export function toWire(error: unknown, depth = 0): WireError {
   if (error instanceof Error) {
-    const wire: WireError = { name: error.name, message: error.message };
+    const wire: WireError = { name: error.name, message: redactCredentials(error.message) };
     const code = (error as { code?: unknown }).code;
     if (isSyncErrorCode(code)) wire.code = code;
-    if (typeof error.stack === 'string') wire.stack = error.stack;
+    if (typeof error.stack === 'string') wire.stack = redactCredentials(error.stack);
     if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) wire.cause = toWire(error.cause, depth + 1);
     return wire;
   }
-  return { name: 'Error', message: describe(error) };
+  return { name: 'Error', message: redactCredentials(describe(error)) };
 }
 
 /** Rebuilds an error from its wire form: a {@link SyncError} when it carries a code. */

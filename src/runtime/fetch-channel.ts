@@ -11,7 +11,7 @@
 import { SyncError } from '../protocol/sync-error.ts';
 import { fromWire } from '../protocol/wire.ts';
 import type { ChannelGrant } from '../protocol/worker-api.ts';
-import { NULL_BODY_STATUSES, RESPONSE_BODY_MODES, type FetchDown, type FetchRequestMessage, type FetchUp, type ResponseBodyMode } from '../protocol/fetch-messages.ts';
+import { NULL_BODY_STATUSES, RESPONSE_BODY_MODES, requestProblem, type FetchDown, type FetchRequestMessage, type FetchUp, type ResponseBodyMode } from '../protocol/fetch-messages.ts';
 import { isOneOf } from '../protocol/types.ts';
 import { BodyReceiver } from './body-receiver.ts';
 import { ChannelResponse, wholeBody } from './channel-response.ts';
@@ -71,26 +71,22 @@ export class FetchChannel {
 
   /**
    * Requests `path`, relative to the endpoint's base URL (a leading `/` also
-   * means the base; absolute URLs, `//host` and `..` are refused with
-   * `E_ACCESSDENIED`). `init` is fetch's: method, headers, body (any fetch
+   * means the base; absolute URLs, `//host`, `..` and encoded separators are
+   * refused with `E_ACCESSDENIED`). `init` is fetch's: method, headers, body (any fetch
    * body type; it crosses whole), signal; plus `responseBody` and
-   * `idempotent` ({@link FetchInit}). Network failures reject with `E_FAIL`
+   * `idempotent` ({@link FetchInit}). What fetch would refuse (a body on GET
+   * or HEAD, an invalid or forbidden method, an invalid header, a signal that
+   * is not an AbortSignal) rejects with `E_INVALIDARG` before anything is
+   * sent. A redirect out of the endpoint's base is refused with
+   * `E_ACCESSDENIED`. Network failures reject with `E_FAIL`
    * (after the endpoint's retries); HTTP error statuses resolve, as with
    * fetch. Aborting the signal aborts the real request, also while its body
    * streams (the body then errors with the signal's reason).
    */
   async fetch(path: string, init: FetchInit = {}): Promise<Response> {
     if (this.#closed) throw this.#closed;
-    const { responseBody = 'auto', idempotent, ...rest } = init;
-    if (!isOneOf(RESPONSE_BODY_MODES, responseBody)) {
-      throw new SyncError('E_INVALIDARG', `fetch on endpoint '${this.name}': responseBody must be 'auto', 'whole' or 'stream', not ${JSON.stringify(responseBody)}.`);
-    }
-    if (idempotent !== undefined && typeof idempotent !== 'boolean') {
-      throw new SyncError('E_INVALIDARG', `fetch on endpoint '${this.name}': idempotent must be a boolean, not ${JSON.stringify(idempotent)}.`);
-    }
-    const signal = rest.signal ?? undefined;
+    const { signal, request, responseBody, idempotent } = this.#check(path, init);
     signal?.throwIfAborted();
-    const request = new Request(NORMALISE, { ...rest, signal: null });
     const body = request.body === null ? null : await request.arrayBuffer();
     signal?.throwIfAborted();
     if (this.#closed) throw this.#closed;
@@ -113,6 +109,40 @@ export class FetchChannel {
       signal?.addEventListener('abort', running.onAbort, { once: true });
       this.#port.postMessage(message, body ? [body] : []);
     });
+  }
+
+  /**
+   * Checks `fetch(path, init)` before anything is sent, so that what fetch
+   * would refuse (a body on GET, an invalid method or header, a forbidden
+   * method, a signal that is not one) is an `E_INVALIDARG` naming it.
+   */
+  #check(path: unknown, init: FetchInit | null | undefined): { signal: AbortSignal | undefined; request: Request; responseBody: ResponseBodyMode; idempotent: boolean | undefined } {
+    const bad = (why: string) => new SyncError('E_INVALIDARG', `fetch on endpoint '${this.name}': ${why}.`);
+    if (typeof path !== 'string') throw bad(`the path must be a string relative to the endpoint, not ${path === null ? 'null' : typeof path}`);
+    if (init === null || init === undefined) init = {};
+    if (typeof init !== 'object') throw bad(`init must be an object like fetch's RequestInit, not ${typeof init}`);
+    const { responseBody = 'auto', idempotent, ...rest } = init;
+    if (!isOneOf(RESPONSE_BODY_MODES, responseBody)) throw bad(`responseBody must be 'auto', 'whole' or 'stream', not ${show(responseBody)}`);
+    if (idempotent !== undefined && typeof idempotent !== 'boolean') throw bad(`idempotent must be a boolean, not ${show(idempotent)}`);
+    const signal = rest.signal ?? undefined;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw bad(`signal must be an AbortSignal (e.g. ctx.signal or AbortSignal.timeout(ms)), not ${show(signal)}`);
+    if (rest.method !== undefined && typeof rest.method !== 'string') throw bad(`method must be a string, not ${typeof rest.method}`);
+    let headers: [string, string][];
+    try {
+      headers = headerPairs(rest.headers);
+    } catch (cause) {
+      throw bad(`headers must be a Headers, an array of [name, value] pairs or an object of name → value (${(cause as Error)?.message ?? cause})`);
+    }
+    const hasBody = rest.body !== undefined && rest.body !== null;
+    const problem = requestProblem(rest.method ?? 'GET', headers, hasBody);
+    if (problem) throw bad(problem);
+    let request: Request;
+    try {
+      request = new Request(NORMALISE, { ...rest, headers, signal: null });
+    } catch (cause) {
+      throw bad(`fetch refuses this init: ${(cause as Error)?.message ?? cause}`);
+    }
+    return { signal, request, responseBody, idempotent };
   }
 
   /** Detaches this handler; requests still running reject (and are aborted). The endpoint stays up for the others. Idempotent. */
@@ -186,4 +216,27 @@ export class FetchChannel {
     this.#port.onmessage = null;
     this.#port.close();
   }
+}
+
+/** fetch's headers init as [name, value] pairs, converted to strings as fetch would; throws for a shape fetch refuses. */
+function headerPairs(init: HeadersInit | undefined): [string, string][] {
+  if (init === undefined || init === null) return [];
+  if (init instanceof Headers) return [...init];
+  if (typeof init !== 'object') throw new TypeError(`not ${typeof init}`);
+  if (Symbol.iterator in init) {
+    return [...(init as Iterable<unknown>)].map((pair) => {
+      const entry = typeof pair === 'object' && pair !== null && Symbol.iterator in pair ? [...(pair as Iterable<unknown>)] : null;
+      if (!entry || entry.length !== 2) throw new TypeError('each pair must have exactly a name and a value');
+      return [String(entry[0]), String(entry[1])];
+    });
+  }
+  return Object.entries(init).map(([name, value]) => [name, String(value)]);
+}
+
+/** A value of any type for a message. */
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  if (typeof value === 'object') return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+  if (typeof value === 'function' || typeof value === 'symbol') return `a ${typeof value}`;
+  return String(value);
 }

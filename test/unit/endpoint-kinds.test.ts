@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { validateEndpoints } from '../../src/connections/endpoint-config.ts';
 import { DEFAULT_CONNECT_TIMEOUT } from '../../src/connections/endpoint-common.ts';
 import { DEFAULT_RECONNECT, DEFAULT_SEND_BUFFER } from '../../src/connections/websocket-options.ts';
-import { DEFAULT_WHOLE_BODY_LIMIT } from '../../src/connections/fetch-options.ts';
+import { DEFAULT_REDIRECT, DEFAULT_WHOLE_BODY_LIMIT } from '../../src/connections/fetch-options.ts';
 import { DEFAULT_FETCH_RETRY } from '../../src/connections/retry-policy.ts';
 
 describe('endpoints resolved by the row of their kind', () => {
@@ -25,7 +25,7 @@ describe('endpoints resolved by the row of their kind', () => {
     const endpoints = validateEndpoints({ api: { kind: 'fetch', url: '/api/', headers, probe: 'health' }, bare: { kind: 'fetch', url: '/b/', connectTimeout: 50 } });
     expect(endpoints.get('api')).toEqual({
       kind: 'fetch', name: 'api', url: '/api/', headers, probe: 'health', connectTimeout: DEFAULT_CONNECT_TIMEOUT,
-      retry: DEFAULT_FETCH_RETRY, onUnauthorized: null, wholeBodyLimit: DEFAULT_WHOLE_BODY_LIMIT,
+      retry: DEFAULT_FETCH_RETRY, onUnauthorized: null, wholeBodyLimit: DEFAULT_WHOLE_BODY_LIMIT, redirect: DEFAULT_REDIRECT,
     });
     expect(endpoints.get('bare')).toMatchObject({ headers: null, probe: null, connectTimeout: 50 });
   });

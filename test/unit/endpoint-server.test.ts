@@ -534,3 +534,24 @@ describe('faults and control', () => {
     await stopServer(http);
   });
 });
+
+describe('hostile routes (redirect, secret, seen, reflect)', () => {
+  it('redirect answers the status and Location asked for, also under zone/, and refuses other statuses or no target', async () => {
+    const t = tenant();
+    const res = await fetch(t.api(`zone/redirect?status=307&to=${encodeURIComponent('/elsewhere')}`), { redirect: 'manual' });
+    expect([res.status, res.headers.get('location')]).toEqual([307, '/elsewhere']);
+    expect((await fetch(t.api('redirect?status=200&to=/x'), { redirect: 'manual' })).status).toBe(400);
+    expect((await fetch(t.api('redirect'), { redirect: 'manual' })).status).toBe(400);
+  });
+
+  it('secret and seen answer, seen with CORS and its preflight; reflect echoes headers (and a reason phrase)', async () => {
+    const t = tenant();
+    expect(await (await fetch(t.api('secret'))).text()).toBe('SECRET outside the base');
+    const preflight = await fetch(t.api('seen'), { method: 'OPTIONS', headers: { 'access-control-request-headers': 'x-api-key' } });
+    expect([preflight.status, preflight.headers.get('access-control-allow-origin'), preflight.headers.get('access-control-allow-headers')]).toEqual([204, '*', 'x-api-key']);
+    const seen = await fetch(t.api('seen'), { method: 'POST', body: 'x' });
+    expect([seen.status, seen.headers.get('access-control-allow-origin'), await seen.json()]).toEqual([200, '*', { seen: true, method: 'POST' }]);
+    const reflect = await fetch(t.api('zone/reflect?statusFrom=x-token'), { headers: { 'x-token': 'abc def' } });
+    expect([reflect.status, reflect.statusText, reflect.headers.get('x-seen-x-token')]).toEqual([200, 'abc def', 'abc def']);
+  });
+});

@@ -13,7 +13,9 @@ describe('resolveInside', () => {
   test.each([
     ['notes', 'https://example.test/t/x/api/notes'],
     ['/notes', 'https://example.test/t/x/api/notes'],
-    ['notes/a%2Fb?since=3#x', 'https://example.test/t/x/api/notes/a%2Fb?since=3#x'],
+    ['notes/a?since=3&q=a%2Fb%5C#x', 'https://example.test/t/x/api/notes/a?since=3&q=a%2Fb%5C#x'],
+    ['notes/a%20b%25', 'https://example.test/t/x/api/notes/a%20b%25'],
+    ['a%2e', 'https://example.test/t/x/api/a%2e'],
     ['', 'https://example.test/t/x/api/'],
     ['./notes', 'https://example.test/t/x/api/notes'],
     ['a..b/c', 'https://example.test/t/x/api/a..b/c'],
@@ -36,6 +38,8 @@ describe('resolveInside', () => {
     ['%2E%2e/secret', "'..'"],
     ['notes/..?x', "'..'"],
     ['/..', "'..'"],
+    ['%252e%252e/secret', "'..'"],
+    ['a/%25%32%65%25%32%65/secret', "'..' segment once decoded"],
   ])('refuses %j with E_ACCESSDENIED', (path, why) => {
     try {
       resolveInside(base, path, 'api');
@@ -43,6 +47,36 @@ describe('resolveInside', () => {
     } catch (error) {
       expect(SyncError.is(error, 'E_ACCESSDENIED')).toBe(true);
       expect((error as Error).message).toContain(why);
+      expect((error as Error).message).toContain("endpoint 'api'");
+    }
+  });
+
+  // A server that decodes the path once (or more) before resolving it would see these separators.
+  test.each([
+    '..%2fsecret',
+    '..%2Fsecret',
+    '%2e%2e%2fsecret',
+    '..%5csecret',
+    '..%5Csecret',
+    'x/..%2f..%2fsecret',
+    'notes/a%2fb',
+    '..%252fsecret',
+    '..%252Fsecret',
+    '..%255csecret',
+    '..%255Csecret',
+    '..%25252fsecret',
+    '..%2525252525255csecret',
+    '%252e%252e%252fsecret',
+    'a/..%25%32%66secret',
+    'a/..%25%35%63secret',
+    'a/..%2525%32%66secret',
+  ])('refuses the encoded separator in %j with E_ACCESSDENIED', (path) => {
+    try {
+      resolveInside(base, path, 'api');
+      expect.unreachable(`${path} was allowed`);
+    } catch (error) {
+      expect(SyncError.is(error, 'E_ACCESSDENIED')).toBe(true);
+      expect((error as Error).message).toMatch(/encoded '\/' or '\\'|'\.\.'/);
       expect((error as Error).message).toContain("endpoint 'api'");
     }
   });

@@ -158,15 +158,20 @@ describe('the retry option', () => {
     expect((error as Error).message).toContain("endpoint 'api'");
   });
 
-  test('the manager checks retry, onUnauthorized and wholeBodyLimit of fetch endpoints at start-up', () => {
+  test('the manager checks retry, onUnauthorized, wholeBodyLimit and redirect of fetch endpoints at start-up', () => {
     const ok = validateEndpoints({ api: { kind: 'fetch', url: '/api/', retry: { retries: 1 }, onUnauthorized: async () => {}, wholeBodyLimit: 0 } });
     expect(ok.get('api')).toMatchObject({ retry: { retries: 1 }, wholeBodyLimit: 0 });
     expect(() => validateEndpoints({ api: { kind: 'fetch', url: '/api/', retry: { retries: 'x' } } })).toThrow(/endpoint 'api': retry.retries/);
     expect(() => validateEndpoints({ api: { kind: 'fetch', url: '/api/', onUnauthorized: 'refresh' } })).toThrow(/onUnauthorized must be a function/);
     expect(() => validateEndpoints({ api: { kind: 'fetch', url: '/api/', wholeBodyLimit: -1 } })).toThrow(/wholeBodyLimit/);
+    expect(validateEndpoints({ api: { kind: 'fetch', url: '/api/', redirect: 'error' } }).get('api')).toMatchObject({ redirect: 'error' });
+    for (const bad of ['manual', 'ERROR', true, null, 0]) {
+      expect(() => validateEndpoints({ api: { kind: 'fetch', url: '/api/', redirect: bad } })).toThrow(expect.objectContaining({ code: 'E_INVALIDARG', message: expect.stringMatching(/endpoint 'api': redirect must be 'follow' or 'error'/) }));
+    }
+    expect(() => validateEndpoints({ live: { kind: 'websocket', url: '/ws', redirect: 'error' } })).toThrow(/unknown option 'redirect'/);
     expect(() => validateEndpoints({ api: { kind: 'fetch', url: '/api/', retries: 3 } })).toThrow(/unknown option 'retries'/);
     // Fetch options are not WebSocket options.
     expect(() => validateEndpoints({ live: { kind: 'websocket', url: '/ws', retry: false } })).toThrow(/unknown option 'retry'/);
-    expect(resolveFetchOptions('e', {})).toEqual({ retry: { ...DEFAULT_FETCH_RETRY }, onUnauthorized: null, wholeBodyLimit: DEFAULT_WHOLE_BODY_LIMIT });
+    expect(resolveFetchOptions('e', {})).toEqual({ retry: { ...DEFAULT_FETCH_RETRY }, redirect: 'follow', onUnauthorized: null, wholeBodyLimit: DEFAULT_WHOLE_BODY_LIMIT });
   });
 });
