@@ -363,19 +363,20 @@ function toFrame(data: unknown, name: string): Frame {
   if (data instanceof ArrayBuffer) return checkBuffer(data, name);
   if (ArrayBuffer.isView(data)) {
     const { buffer } = data;
+    if (buffer instanceof ArrayBuffer && (taken.has(buffer) || data.byteLength === buffer.byteLength)) return checkBuffer(buffer, name);
     if (buffer instanceof ArrayBuffer) checkDetached(buffer, name);
     const { byteOffset, byteLength } = data;
-    if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) return checkBuffer(buffer, name);
     return new Uint8Array(buffer, byteOffset, byteLength).slice().buffer;
   }
   throw new SyncError('E_INVALIDARG', `send(data) on the channel to endpoint '${name}' takes a string, an ArrayBuffer or a typed array, not ${describe(data)}.`);
 }
 
 function checkBuffer(buffer: ArrayBuffer, name: string): ArrayBuffer {
-  checkDetached(buffer, name);
+  // Taken by an earlier send(), whether or not its batch has been posted (and the buffer detached) yet.
   if (taken.has(buffer)) {
     throw new SyncError('E_INVALIDARG', `send(data) on the channel to endpoint '${name}': this ArrayBuffer was already sent (a sent ArrayBuffer is transferred); send a copy (buffer.slice(0)) to send the same bytes again.`);
   }
+  checkDetached(buffer, name);
   return buffer;
 }
 
