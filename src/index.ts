@@ -31,6 +31,7 @@ export {
   type FrameRoute, type HeartbeatOptions, type ReconnectOptions, type SendBufferOptions, type ReceiveBufferOptions,
 } from './connections/websocket-options.ts';
 export { HEARTBEAT_CLOSE_CODE } from './connections/websocket-connection.ts';
+export { RECEIVE_OVERFLOW_CLOSE_CODE } from './protocol/socket-messages.ts';
 export {
   DEFAULT_FETCH_RETRY, FINAL_SERVER_ERRORS, IDEMPOTENT_METHODS, type FetchRetryOptions,
 } from './connections/retry-policy.ts';

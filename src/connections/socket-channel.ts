@@ -13,13 +13,10 @@
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { toWire } from '../protocol/wire.ts';
-import { frameSize, type Frame, type SocketClosed, type SocketDown } from '../protocol/socket-messages.ts';
+import { RECEIVE_OVERFLOW_CLOSE_CODE, frameSize, type Frame, type SocketClosed, type SocketDown } from '../protocol/socket-messages.ts';
 import type { ConnectionState } from '../protocol/types.ts';
 import type { ReceiveBufferOptions, SendBufferOptions } from '../protocol/worker-api.ts';
 import { FrameBatcher } from '../internal/frame-batcher.ts';
-
-/** Close code of a channel whose handler did not take its frames in time (its `receiveBuffer` overflowed); the socket stays open. */
-export const RECEIVE_OVERFLOW_CLOSE_CODE = 4001;
 
 export interface SocketChannelLimits {
   readonly sendBuffer: SendBufferOptions;

@@ -11,6 +11,9 @@ import type { WireError } from './wire.ts';
 /** One WebSocket frame's payload. */
 export type Frame = string | ArrayBuffer;
 
+/** Close code of a channel whose handler did not take its frames in time (its `receiveBuffer` overflowed); the socket stays open. */
+export const RECEIVE_OVERFLOW_CLOSE_CODE = 4001;
+
 /** At most this many frames in one message of a batch (both directions; the batcher's limit). */
 export const MAX_BATCH_FRAMES = 64;
 

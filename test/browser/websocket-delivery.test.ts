@@ -127,7 +127,7 @@ test('a send after the handler returned is refused with E_UNEXPECTED and its cha
   expect(result.connections).toMatchObject([{ name: 'live', unsentFrames: 0, possiblyLostFrames: 0 }]);
 });
 
-test('a route answer that names no handler of the socket (unknown id, a number, an array with one) sends the frame to every handler and says so', async () => {
+test('a route answer that names no handler of the socket (unknown id, a number, an array with one) sends the frame to every handler and says so; an empty array sends it to none', async () => {
   const server = TestServer.create();
   const listener = (id: string) => inlineHandler(id, `${HOLDER}
     defineHandler({
@@ -144,7 +144,7 @@ test('a route answer that names no handler of the socket (unknown id, a number, 
     endpoints: {
       live: {
         kind: 'websocket', url: server.wsUrl('live'),
-        route: (frame) => (frame === 'ghost' ? 'nobody' : frame === 'number' ? (42 as unknown as string) : frame === 'mixed' ? ['a', 'nobody'] : frame === 'to-a' ? 'a' : null),
+        route: (frame) => (frame === 'ghost' ? 'nobody' : frame === 'number' ? (42 as unknown as string) : frame === 'mixed' ? ['a', 'nobody'] : frame === 'to-a' ? 'a' : frame === 'none' ? [] : null),
       },
     },
     handlers: [listener('a'), listener('b')],
@@ -154,7 +154,7 @@ test('a route answer that names no handler of the socket (unknown id, a number, 
   const session = m.synchronize();
   await reportOf(session.id, 'a', 'listening');
   await reportOf(session.id, 'b', 'listening');
-  for (const frame of ['ghost', 'number', 'mixed', 'to-a', 'end']) await server.send(frame, 'live');
+  for (const frame of ['ghost', 'number', 'mixed', 'to-a', 'none', 'end']) await server.send(frame, 'live');
   for (const id of ['a', 'b']) await bed.reports.wait((r) => r.sessionId === session.id && r.handlerId === id && r.value === 'end');
   const frames = (id: string) => bed.reports.of(id, 'frame').filter((r) => r.sessionId === session.id).map((r) => r.value);
   expect(frames('a')).toEqual(['ghost', 'number', 'mixed', 'to-a', 'end']);

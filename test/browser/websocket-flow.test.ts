@@ -96,6 +96,28 @@ test('a handler that blocks its event loop while the server floods gets its chan
   await noLiveWorkers();
 }, 30_000);
 
+test('a single frame larger than receiveBuffer.maxBytes still reaches a handler that has nothing waiting', async () => {
+  const server = TestServer.create();
+  const h = inlineHandler('h', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        const got = new Promise((resolve) => ch.addEventListener('message', (e) => resolve(e.data.byteLength)));
+        report(ctx, 'listening');
+        report(ctx, 'got', await got);
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), receiveBuffer: { maxBytes: 1024 } } }, handlers: [h] });
+  const session = m.synchronize();
+  await reportOf(session.id, 'h', 'listening');
+  expect(await server.sendBinary(100_000, 'live')).toBe(1);
+  expect((await reportOf(session.id, 'h', 'got')).value).toBe(100_000);
+  const result = await session.done;
+  expect(result.connections).toMatchObject([{ name: 'live', droppedFrames: 0 }]);
+});
+
 test('a worker posting straight onto its channel port is held to sendBuffer.maxBytes by the manager, and messages of no socket protocol are dropped and counted', async () => {
   const server = TestServer.create();
   // The worker takes its channel's port as the runtime sets its onmessage, then posts on it directly.
