@@ -26,10 +26,11 @@ export { STATE_FLUSH_INTERVAL } from './storage/write-batcher.ts';
 export { DEFAULT_CONNECT_TIMEOUT, type Dynamic } from './connections/endpoint-common.ts';
 export type { EndpointConfig, FetchEndpoint, WebSocketEndpoint } from './connections/endpoint-config.ts';
 export {
-  DEFAULT_HEARTBEAT, DEFAULT_RECONNECT, DEFAULT_SEND_BUFFER,
-  type FrameRoute, type HeartbeatOptions, type ReconnectOptions, type SendBufferOptions,
+  DEFAULT_HEARTBEAT, DEFAULT_RECONNECT, DEFAULT_SEND_BUFFER, DEFAULT_RECEIVE_BUFFER,
+  type FrameRoute, type HeartbeatOptions, type ReconnectOptions, type SendBufferOptions, type ReceiveBufferOptions,
 } from './connections/websocket-options.ts';
 export { HEARTBEAT_CLOSE_CODE } from './connections/websocket-connection.ts';
+export { RECEIVE_OVERFLOW_CLOSE_CODE } from './protocol/socket-messages.ts';
 export {
   DEFAULT_FETCH_RETRY, FINAL_SERVER_ERRORS, IDEMPOTENT_METHODS, type FetchRetryOptions,
 } from './connections/retry-policy.ts';

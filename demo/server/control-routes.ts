@@ -47,6 +47,7 @@ export function routeControl(req: ControlRequest): Reply {
     const patch = parseFaultsPatch(body);
     if (!patch.ok) return errorReply(400, patch.error);
     applyFaultsPatch(tenant.faults, patch.value);
+    tenant.applyStall();
     return jsonReply(200, copyFaults(tenant.faults));
   }
 

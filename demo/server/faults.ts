@@ -10,7 +10,7 @@ import { type Checked, checkInteger, checkStringArray, describe, fail, isRecord,
 export const MAX_API_DELAY_MS = 120_000;
 
 export function noFaults(): Faults {
-  return { refuse: [], hang: [], mute: [], apiDelayMs: 0, apiFail: null, apiReset: null };
+  return { refuse: [], hang: [], mute: [], stall: [], apiDelayMs: 0, apiFail: null, apiReset: null };
 }
 
 export function copyFaults(f: Faults): Faults {
@@ -18,6 +18,7 @@ export function copyFaults(f: Faults): Faults {
     refuse: [...f.refuse],
     hang: [...f.hang],
     mute: [...f.mute],
+    stall: [...f.stall],
     apiDelayMs: f.apiDelayMs,
     apiFail: f.apiFail && copyApiFail(f.apiFail),
     apiReset: f.apiReset && copyApiReset(f.apiReset),
@@ -31,7 +32,8 @@ export function parseFaultsPatch(raw: Record<string, unknown>): Checked<Partial<
     switch (key) {
       case 'refuse':
       case 'hang':
-      case 'mute': {
+      case 'mute':
+      case 'stall': {
         const channels = checkStringArray(key, value, isValidName, 'channel names [A-Za-z0-9_-]{1,64}');
         if (!channels.ok) return channels;
         patch[key] = channels.value;
@@ -56,7 +58,7 @@ export function parseFaultsPatch(raw: Record<string, unknown>): Checked<Partial<
         break;
       }
       default:
-        return fail(`unknown fault ${JSON.stringify(key)}: expected refuse, hang, mute, apiDelayMs, apiFail or apiReset`);
+        return fail(`unknown fault ${JSON.stringify(key)}: expected refuse, hang, mute, stall, apiDelayMs, apiFail or apiReset`);
     }
   }
   return ok(patch);
@@ -67,6 +69,7 @@ export function applyFaultsPatch(faults: Faults, patch: Partial<Faults>): void {
   if (patch.refuse) faults.refuse = [...patch.refuse];
   if (patch.hang) faults.hang = [...patch.hang];
   if (patch.mute) faults.mute = [...patch.mute];
+  if (patch.stall) faults.stall = [...patch.stall];
   if (patch.apiDelayMs !== undefined) faults.apiDelayMs = patch.apiDelayMs;
   if (patch.apiFail !== undefined) faults.apiFail = patch.apiFail && copyApiFail(patch.apiFail);
   if (patch.apiReset !== undefined) faults.apiReset = patch.apiReset && copyApiReset(patch.apiReset);

@@ -80,7 +80,16 @@ export class Tenant {
     }
     const live: LiveSocket = { record, ws, closingByServer: false };
     this.#live.add(live);
+    this.applyStall();
     return live;
+  }
+
+  /** Pauses the reading of every live socket of a stalled channel (the `stall` fault), resumes the others. */
+  applyStall(): void {
+    for (const { ws, record } of this.#live) {
+      if (this.faults.stall.includes(record.channel)) ws.pause();
+      else if (ws.isPaused) ws.resume();
+    }
   }
 
   /** Completes the record of a socket from ws' 'close' event (code and reason of the client's close frame). */

@@ -74,6 +74,8 @@ export interface Faults {
   hang: string[];
   /** WebSocket channels whose sockets stop answering: frames are recorded but not echoed (a silent server, for heartbeat tests). */
   mute: string[];
+  /** WebSocket channels whose sockets the server stops reading (their TCP sockets paused): what the client sends piles up in its buffers. */
+  stall: string[];
   /** Delay before every API answer. */
   apiDelayMs: number;
   apiFail: ApiFail | null;

@@ -13,6 +13,16 @@ export interface ConnectionRecord {
   closeCode: number | null;
   /** fetch: requests still running when the session ended, aborted then. */
   abortedRequests: number;
-  /** WebSocket: frames handlers sent that never reached the socket (it was reconnecting when the session ended). */
+  /**
+   * WebSocket: frames handlers sent that never reached the socket: held while
+   * it reconnected when it ended, or refused by the manager over a channel's
+   * `sendBuffer.maxBytes`.
+   */
   unsentFrames: number;
+  /** WebSocket: frames handed to a socket whose bytes were still in its buffer when it dropped (not known to be delivered). */
+  possiblyLostFrames: number;
+  /** WebSocket: frames from the server a handler did not get because it did not take them in time (its `receiveBuffer` overflowed). */
+  droppedFrames: number;
+  /** WebSocket: messages a worker posted on its channel that are not messages of the socket protocol, dropped. */
+  invalidMessages: number;
 }

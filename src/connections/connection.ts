@@ -8,7 +8,10 @@ import type { ConnectionRecord } from './connection-record.ts';
 
 
 /** What a connection reports when it closes. */
-export type ConnectionCloseInfo = Pick<ConnectionRecord, 'closeCode' | 'abortedRequests'> & Partial<Pick<ConnectionRecord, 'unsentFrames'>>;
+export type ConnectionCloseInfo = Pick<ConnectionRecord, 'closeCode' | 'abortedRequests'> & Partial<Pick<ConnectionRecord, SocketCounts>>;
+
+/** What only a WebSocket counts. */
+export type SocketCounts = 'unsentFrames' | 'possiblyLostFrames' | 'droppedFrames' | 'invalidMessages';
 
 export interface Connection {
   readonly name: string;
@@ -31,7 +34,7 @@ export interface ConnectionObserver {
   /** Its state changed (a WebSocket reconnecting, open again, failed or closed). */
   state(state: ConnectionState): void;
   /** It ended for good without the pool closing it (reconnect off or given up). */
-  ended(code: number): void;
-  /** Something went wrong that did not end it (a `route` that threw). */
+  ended(info: ConnectionCloseInfo): void;
+  /** Something went wrong that did not end it (a `route` that threw, a handler's channel overflowing or posting junk). */
   error(error: Error): void;
 }

@@ -8,7 +8,7 @@
 import { SyncError } from '../protocol/sync-error.ts';
 import type { ChannelGrant } from '../protocol/worker-api.ts';
 import { CONNECTION_KINDS, isOneOf, type ConnectionKind } from '../protocol/types.ts';
-import type { Connection } from './connection.ts';
+import type { Connection, ConnectionCloseInfo } from './connection.ts';
 import type { ConnectionRecord } from './connection-record.ts';
 import { ConnectionEvent, type ConnectionEventInit, type ConnectionEventType } from './connection-event.ts';
 import { openConnection } from './connection-kinds.ts';
@@ -98,7 +98,7 @@ export class ConnectionPool {
       await Promise.allSettled(entries.map(async (e) => {
         if (!e.connection || !e.record) return;
         const info = await e.connection.close(this.#options.closeTimeout);
-        this.#markClosed(e, info.closeCode, info.abortedRequests, info.unsentFrames ?? 0);
+        this.#markClosed(e, info);
       }));
       this.#entries.clear();
       return this.#records.map((r) => ({ ...r, handlers: [...r.handlers] }));
@@ -138,11 +138,11 @@ export class ConnectionPool {
       try {
         const connection = await openConnection(endpoint, this.#controller.signal, {
           state: (state) => this.#dispatch('connectionstate', name, kind, { state }),
-          ended: (code) => this.#onEnded(name, entry, code),
+          ended: (info) => this.#onEnded(name, entry, info),
           error: (error) => this.#dispatch('connectionerror', name, kind, { error }),
         });
         entry.connection = connection;
-        entry.record = { name, kind, handlers: [], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0, unsentFrames: 0 };
+        entry.record = { name, kind, handlers: [], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0, unsentFrames: 0, possiblyLostFrames: 0, droppedFrames: 0, invalidMessages: 0 };
         this.#records.push(entry.record);
         this.#dispatch('connectionopen', name, kind, { handlerId });
         return connection;
@@ -166,20 +166,23 @@ export class ConnectionPool {
    * server closed it with reconnect off, or reconnecting gave up): record it;
    * the next call for the name opens a new one.
    */
-  #onEnded(name: string, entry: Entry, code: number): void {
+  #onEnded(name: string, entry: Entry, info: ConnectionCloseInfo): void {
     if (this.#closed) return;
     if (this.#entries.get(name) === entry) this.#entries.delete(name);
-    this.#markClosed(entry, code, 0, 0);
+    this.#markClosed(entry, info);
   }
 
-  #markClosed(entry: Entry, code: number | null, abortedRequests: number, unsentFrames: number): void {
+  #markClosed(entry: Entry, info: ConnectionCloseInfo): void {
     const record = entry.record;
     if (!record || record.closedAt !== null) return;
     record.closedAt = Date.now();
-    record.closeCode = code;
-    record.abortedRequests = abortedRequests;
-    record.unsentFrames = unsentFrames;
-    this.#dispatch('connectionclose', record.name, record.kind, { code });
+    record.closeCode = info.closeCode;
+    record.abortedRequests = info.abortedRequests;
+    record.unsentFrames = info.unsentFrames ?? 0;
+    record.possiblyLostFrames = info.possiblyLostFrames ?? 0;
+    record.droppedFrames = info.droppedFrames ?? 0;
+    record.invalidMessages = info.invalidMessages ?? 0;
+    this.#dispatch('connectionclose', record.name, record.kind, { code: info.closeCode });
   }
 }
 

@@ -3,53 +3,130 @@
  * worker (coalesced when a queue builds), counts the bytes the handler's frames
  * put on the socket and acknowledges them once they have left the socket's
  * buffer, which is what `await channel.send()` waits for.
+ *
+ * It enforces both buffers where the memory is, whatever the worker does:
+ * frames toward the handler are bounded by the endpoint's `receiveBuffer`
+ * (frames posted and not yet acknowledged by the worker's runtime; past it the
+ * channel closes with `E_OUTOFMEMORY`), and frames from the handler by
+ * `sendBuffer.maxBytes` (past it they are refused, reported to the worker and
+ * counted as unsent, never held).
  */
-import type { Frame, SocketClosed, SocketDown } from '../protocol/socket-messages.ts';
+import { SyncError } from '../protocol/sync-error.ts';
+import { toWire } from '../protocol/wire.ts';
+import { RECEIVE_OVERFLOW_CLOSE_CODE, frameSize, type Frame, type SocketClosed, type SocketDown } from '../protocol/socket-messages.ts';
 import type { ConnectionState } from '../protocol/types.ts';
+import type { ReceiveBufferOptions, SendBufferOptions } from '../protocol/worker-api.ts';
 import { FrameBatcher } from '../internal/frame-batcher.ts';
+
+export interface SocketChannelLimits {
+  readonly sendBuffer: SendBufferOptions;
+  readonly receiveBuffer: ReceiveBufferOptions;
+}
 
 export class SocketChannel {
   readonly handlerId: string;
   readonly port: MessagePort;
   readonly #batcher: FrameBatcher;
+  readonly #limits: SocketChannelLimits;
+  readonly #schedule: (fn: () => void) => void;
   /** Bytes of this channel's frames handed to the socket and not yet acknowledged. */
   unacked = 0;
+  /** Bytes of this channel's frames the connection holds for a reconnect. */
+  heldBytes = 0;
+  /** Frames refused over the send limit (never held, never sent). */
+  refused = 0;
+  /** The app has heard that this channel posted something that is not a message of the socket protocol. */
+  warned = false;
+  #refusedToReport = 0;
+  /** Frames posted to the worker and not yet acknowledged by its runtime, and their bytes. */
+  #pendingFrames = 0;
+  #pendingBytes = 0;
   #open = true;
+  /** The handler finished: nothing more is delivered, but what it posted before still comes in. */
+  #finished = false;
 
-  constructor(handlerId: string, port: MessagePort, schedule: (fn: () => void) => void) {
+  constructor(handlerId: string, port: MessagePort, schedule: (fn: () => void) => void, limits: SocketChannelLimits) {
     this.handlerId = handlerId;
     this.port = port;
+    this.#limits = limits;
+    this.#schedule = schedule;
     this.#batcher = new FrameBatcher(port, schedule);
   }
 
+  /** Still delivering to its handler. */
   get open(): boolean {
+    return this.#open && !this.#finished;
+  }
+
+  /** The port is still listened to. */
+  get attached(): boolean {
     return this.#open;
   }
 
-  /** A frame from the server; an ArrayBuffer is transferred. */
-  deliver(frame: Frame): void {
-    if (this.#open) this.#batcher.push(frame);
+  /**
+   * A frame from the server; an ArrayBuffer is transferred. Answers `false`
+   * when it did not fit the receive buffer: the channel is then closed with
+   * `E_OUTOFMEMORY` (the frame is dropped) and the connection reports it.
+   */
+  deliver(frame: Frame): boolean {
+    if (!this.open) return true;
+    const size = frameSize(frame);
+    const { maxBytes, maxFrames } = this.#limits.receiveBuffer;
+    // A frame larger than the bound still goes through when nothing else is pending.
+    if (this.#pendingFrames > 0 && (this.#pendingFrames + 1 > maxFrames || this.#pendingBytes + size > maxBytes)) {
+      const error = new SyncError('E_OUTOFMEMORY', `Handler '${this.handlerId}' did not take its frames in time: ${this.#pendingFrames} frames (${this.#pendingBytes} bytes) were waiting for it, the endpoint's receiveBuffer allows ${maxFrames} frames and ${maxBytes} bytes. The next frame was dropped and its channel closed; the socket stays open for the other handlers. Keep the handler's event loop free (move long work off it), or raise receiveBuffer.`);
+      this.close({ state: 'closed', code: RECEIVE_OVERFLOW_CLOSE_CODE, reason: 'receive buffer overflow', wasClean: false }, [], [], error, 1);
+      return false;
+    }
+    this.#pendingFrames += 1;
+    this.#pendingBytes += size;
+    this.#batcher.push(frame);
+    return true;
+  }
+
+  /** The worker's runtime gave the handler this many of the frames posted to it. */
+  received(frames: number, bytes: number): void {
+    this.#pendingFrames = Math.max(0, this.#pendingFrames - frames);
+    this.#pendingBytes = Math.max(0, this.#pendingBytes - bytes);
+  }
+
+  /**
+   * Whether a frame of `size` bytes from the worker fits `sendBuffer.maxBytes`
+   * (with what is on the socket and held for it). One that does not is
+   * refused: counted, and reported to the worker at the next tick.
+   */
+  admit(size: number): boolean {
+    if (this.unacked + this.heldBytes + size <= this.#limits.sendBuffer.maxBytes) return true;
+    this.refused += 1;
+    if (this.#refusedToReport++ === 0 && this.#open) this.#schedule(this.#reportRefused);
+    return false;
   }
 
   /** Sends what has left the socket's buffer back to the worker as credit. */
   acknowledge(): void {
-    if (!this.#open || this.unacked === 0) return;
+    if (!this.open || this.unacked === 0) return;
     this.#control({ type: 'ack', bytes: this.unacked });
     this.unacked = 0;
   }
 
-  state(state: ConnectionState): void {
-    if (this.#open) this.#control({ type: 'state', state });
+  state(state: ConnectionState, possiblyLost: Frame[] = []): void {
+    if (this.open) this.#control({ type: 'state', state, possiblyLost }, buffers(possiblyLost));
   }
 
-  /** Tells the worker the connection is gone (with the frames it could not send) and closes the port. */
-  close(info: Omit<SocketClosed, 'type' | 'unsent'>, unsent: Frame[]): void {
-    if (!this.#open) return;
-    this.#control({ type: 'closed', ...info, unsent }, unsent.filter((f): f is ArrayBuffer => typeof f !== 'string'));
+  /** Tells the worker the connection (or this channel) is gone, with the frames it could not send, and closes the port. */
+  close(info: Pick<SocketClosed, 'state' | 'code' | 'reason' | 'wasClean'>, unsent: Frame[], possiblyLost: Frame[], error: SyncError | null = null, dropped = 0): void {
+    if (!this.open) return this.detach();
+    const message: SocketClosed = { type: 'closed', ...info, unsent, possiblyLost, error: error && toWire(error), dropped };
+    this.#control(message, [...buffers(unsent), ...buffers(possiblyLost)]);
     this.detach();
   }
 
-  /** The handler detached (or the connection closed): stop delivering. */
+  /** The handler finished: stop delivering; keep listening, so frames it sent before still arrive. */
+  finish(): void {
+    this.#finished = true;
+  }
+
+  /** The handler detached (or the connection closed): stop delivering and listening. */
   detach(): void {
     if (!this.#open) return;
     this.#open = false;
@@ -57,9 +134,22 @@ export class SocketChannel {
     this.port.close();
   }
 
+  readonly #reportRefused = (): void => {
+    const frames = this.#refusedToReport;
+    this.#refusedToReport = 0;
+    if (!this.open || frames === 0) return;
+    const { maxBytes } = this.#limits.sendBuffer;
+    const error = new SyncError('E_OUTOFMEMORY', `The manager refused ${frames} frame(s) of handler '${this.handlerId}': they would pass sendBuffer.maxBytes (${maxBytes}) of bytes not yet on the network. They were not sent. Send through the channel's send() and await it.`);
+    this.#control({ type: 'refused', frames, error: toWire(error) });
+  };
+
   // Control messages follow the frames already queued, so the worker sees them in order.
   #control(message: SocketDown, transfer: ArrayBuffer[] = []): void {
     this.#batcher.flush();
     this.port.postMessage(message, transfer);
   }
+}
+
+function buffers(frames: readonly Frame[]): ArrayBuffer[] {
+  return frames.filter((f): f is ArrayBuffer => typeof f !== 'string');
 }

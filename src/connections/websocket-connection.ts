@@ -7,9 +7,16 @@
  * in bounded queues. Frames cross without copies when one channel is attached
  * (ArrayBuffers are transferred on both legs); with several channels every
  * channel the route picks gets every frame, copies for all but the last.
+ *
+ * Delivery is at most once. A frame handed to the socket is known to be
+ * delivered by nobody: the connection keeps each one only while its bytes can
+ * still be in the socket's `bufferedAmount` (bytes the browser has not yet
+ * handed to the operating system), and when the socket drops, those are
+ * returned to their channels as possibly lost. Bytes already handed to the
+ * operating system can be lost too, and nothing in a browser tells.
  */
 import { SyncError } from '../protocol/sync-error.ts';
-import { frameSize, isFrame, type Frame } from '../protocol/socket-messages.ts';
+import { frameSize, parseSocketUp, type Frame } from '../protocol/socket-messages.ts';
 import type { ChannelGrant } from '../protocol/worker-api.ts';
 import type { ConnectionState } from '../protocol/types.ts';
 import type { Connection, ConnectionCloseInfo, ConnectionObserver } from './connection.ts';
@@ -30,6 +37,13 @@ const DRAIN_POLL_MS = 4;
 // long: a handler that sends now and then costs no extra message, and no extra wake-up of its
 // worker, per frame. Bulk sends are acknowledged as soon as the socket drains, as before.
 const LAZY_ACK_MS = 50;
+
+/** A frame handed to the current socket whose bytes may still be in its buffer: `end` is the socket's byte count after it. */
+interface InBuffer {
+  channel: SocketChannel;
+  frame: Frame;
+  end: number;
+}
 
 export class WebSocketConnection implements Connection {
   readonly name: string;
@@ -54,6 +68,15 @@ export class WebSocketConnection implements Connection {
   #drainScheduled = false;
   #lazyAck: ReturnType<typeof setTimeout> | undefined;
   #closing: Promise<ConnectionCloseInfo> | null = null;
+  /** Bytes handed to the current socket (as its bufferedAmount counts them), and the frames that may still be in its buffer, oldest first from `#windowHead`. */
+  #sentBytes = 0;
+  #window: InBuffer[] = [];
+  #windowHead = 0;
+  /** Counts for the session result. */
+  #unsent = 0;
+  #possiblyLost = 0;
+  #dropped = 0;
+  #invalid = 0;
 
   private constructor(endpoint: ResolvedWebSocketEndpoint, ws: WebSocket, observer: ConnectionObserver) {
     this.name = endpoint.name;
@@ -80,23 +103,22 @@ export class WebSocketConnection implements Connection {
 
   attach(handlerId: string): ChannelGrant<MessagePort, 'websocket'> {
     const { port1, port2 } = new MessageChannel();
-    const channel = new SocketChannel(handlerId, port1, this.#ticks.schedule);
+    const { sendBuffer, receiveBuffer } = this.#endpoint;
+    const channel = new SocketChannel(handlerId, port1, this.#ticks.schedule, { sendBuffer, receiveBuffer });
     port1.onmessage = (event: MessageEvent) => this.#fromWorker(channel, event.data);
     this.#channels.add(channel);
     this.#open = null;
-    return { kind: 'websocket', name: this.name, port: port2, protocol: this.#protocol, state: this.#state, sendBuffer: { ...this.#endpoint.sendBuffer } };
+    return { kind: 'websocket', name: this.name, port: port2, protocol: this.#protocol, state: this.#state, sendBuffer: { ...sendBuffer }, receiveBuffer: { ...receiveBuffer } };
   }
 
   /**
    * A finished handler gets no more frames and `route` no longer sees it;
-   * frames it sent that wait for a reconnect still go out.
+   * frames it sent that wait for a reconnect still go out, and so do frames
+   * it posted before it finished that are still on their way (its runtime
+   * detaches the channel once they are all posted).
    */
   detachHandler(handlerId: string): void {
-    for (const channel of this.#channels) {
-      if (channel.handlerId !== handlerId) continue;
-      this.#channels.delete(channel);
-      channel.detach();
-    }
+    for (const channel of this.#channels) if (channel.handlerId === handlerId) channel.finish();
     this.#open = null;
   }
 
@@ -110,8 +132,10 @@ export class WebSocketConnection implements Connection {
       const finish = (code: number, wasClean: boolean) => {
         clearTimeout(timer);
         ws.removeEventListener('close', onClose);
-        const unsent = this.#end('closed', code, 'sync session ended', wasClean);
-        resolve({ closeCode: code, abortedRequests: 0, unsentFrames: unsent });
+        // A clean closing handshake means the server read everything sent before it.
+        const lost = wasOpen && !wasClean ? this.#takePossiblyLost(ws) : new Map<SocketChannel, Frame[]>();
+        this.#end('closed', code, 'sync session ended', wasClean, lost);
+        resolve(this.#counts(code));
       };
       const onClose = (event: CloseEvent) => finish(event.code, event.wasClean);
       const timer = setTimeout(() => finish(1000, false), timeout);
@@ -127,6 +151,9 @@ export class WebSocketConnection implements Connection {
 
   #adopt(ws: WebSocket): void {
     this.#ws = ws;
+    this.#sentBytes = 0;
+    this.#window = [];
+    this.#windowHead = 0;
     this.#protocol = ws.protocol;
     this.#openedAt = Date.now();
     this.#lastReceived = this.#openedAt;
@@ -135,7 +162,10 @@ export class WebSocketConnection implements Connection {
     // Frames held during the outage go first, then the workers hear `open` and send what they queued.
     const held = this.#held;
     this.#held = [];
-    for (const [channel, frame] of held) this.#send(channel, frame);
+    for (const [channel, frame] of held) {
+      channel.heldBytes -= frameSize(frame);
+      this.#send(channel, frame);
+    }
     // The first open is announced by the pool (`connectionopen`); a reopen is a state change.
     if (this.#state === 'connecting') this.#state = 'open';
     else this.#setState('open');
@@ -157,13 +187,23 @@ export class WebSocketConnection implements Connection {
     let left = recipients.length;
     for (const channel of recipients) {
       left -= 1;
-      channel.deliver(typeof frame === 'string' || left === 0 ? frame : frame.slice(0));
+      if (!channel.deliver(typeof frame === 'string' || left === 0 ? frame : frame.slice(0))) this.#overflowed(channel);
     }
   };
 
+  /** A handler did not take its frames in time: its channel closed itself; the others go on. */
+  #overflowed(channel: SocketChannel): void {
+    this.#dropped += 1;
+    this.#channels.delete(channel);
+    this.#open = null;
+    const { maxFrames, maxBytes } = this.#endpoint.receiveBuffer;
+    this.#observer.error(new SyncError('E_OUTOFMEMORY', `Endpoint '${this.name}': handler '${channel.handlerId}' did not take its frames in time (receiveBuffer: ${maxFrames} frames, ${maxBytes} bytes), so a frame was dropped and its channel closed; the other handlers still get every frame.`));
+  }
+
   readonly #onClose = (event: CloseEvent): void => {
-    this.#release(this.#ws);
-    this.#dropped(event.code);
+    const ws = this.#ws;
+    this.#release(ws);
+    this.#socketDropped(event.code, this.#takePossiblyLost(ws));
   };
 
   #recipients(frame: Frame): readonly SocketChannel[] {
@@ -171,27 +211,44 @@ export class WebSocketConnection implements Connection {
     const open = (this.#open ??= [...this.#channels].filter((c) => c.open));
     const route = this.#endpoint.route;
     if (!route || open.length === 0) return open;
+    const handlerIds = [...new Set(open.map((c) => c.handlerId))];
+    let picked: unknown;
     try {
-      const picked = route(frame, [...new Set(open.map((c) => c.handlerId))]);
-      if (picked === null || picked === undefined) return open;
-      const ids = new Set(typeof picked === 'string' ? [picked] : picked);
-      return open.filter((c) => ids.has(c.handlerId));
+      picked = route(frame, handlerIds);
     } catch (cause) {
       // A broken route must not lose the frame: everyone gets it, and the app hears why.
       this.#observer.error(new SyncError('E_FAIL', `Endpoint '${this.name}': its route() threw, so the frame went to every handler: ${(cause as Error)?.message ?? cause}.`, { cause }));
       return open;
     }
+    if (picked === null || picked === undefined) return open;
+    const ids = typeof picked === 'string' ? [picked] : Array.isArray(picked) ? picked as unknown[] : null;
+    const bad = ids === null ? picked : ids.find((id) => typeof id !== 'string' || !handlerIds.includes(id));
+    if (ids === null || bad !== undefined) {
+      // An id that names no handler of this socket would lose the frame: treated like a route that threw.
+      this.#observer.error(new SyncError('E_FAIL', `Endpoint '${this.name}': its route() returned ${describeRouted(bad)}, which is not the id of a handler on this socket (${handlerIds.map((id) => `'${id}'`).join(', ')}), so the frame went to every handler. Return handler ids from the list route() is given, or null for all.`));
+      return open;
+    }
+    return open.filter((c) => ids.includes(c.handlerId));
   }
 
   // ---- frames from handlers ----
 
   #fromWorker(channel: SocketChannel, data: unknown): void {
-    if (isFrame(data)) return this.#accept(channel, data);
-    if (Array.isArray(data)) {
-      for (const frame of data) if (isFrame(frame)) this.#accept(channel, frame);
+    const message = parseSocketUp(data);
+    if (message === null) {
+      // Not a message of the socket protocol (the runtime never posts one): dropped, counted, and said once per channel.
+      this.#invalid += 1;
+      if (!channel.warned) {
+        channel.warned = true;
+        this.#observer.error(new SyncError('E_INVALIDARG', `Endpoint '${this.name}': handler '${channel.handlerId}' posted a message on its channel that is neither a frame (a string or an ArrayBuffer, at most 64 in an array) nor a control message of the channel; it was dropped. Send with the channel's send().`));
+      }
       return;
     }
-    if (typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'detach') {
+    if (Array.isArray(message)) {
+      for (const frame of message) this.#accept(channel, frame);
+    } else if (message.type === 'received') {
+      channel.received(message.frames, message.bytes);
+    } else {
       this.#channels.delete(channel);
       this.#open = null;
       channel.detach();
@@ -199,13 +256,25 @@ export class WebSocketConnection implements Connection {
   }
 
   #accept(channel: SocketChannel, frame: Frame): void {
+    const size = frameSize(frame);
+    if (!channel.admit(size)) {
+      this.#unsent += 1;
+      return;
+    }
     // A socket that is already closing (its close event not yet dispatched) would discard the frame: hold it.
     if (this.#state === 'open' && this.#ws.readyState === WebSocket.OPEN) this.#send(channel, frame);
-    else if (this.#state === 'open' || this.#state === 'reconnecting') this.#held.push([channel, frame]);
+    else if (this.#state === 'open' || this.#state === 'reconnecting') {
+      channel.heldBytes += size;
+      this.#held.push([channel, frame]);
+    }
   }
 
   #send(channel: SocketChannel, frame: Frame): void {
-    this.#ws.send(frame);
+    const ws = this.#ws;
+    ws.send(frame);
+    this.#sentBytes += typeof frame === 'string' ? utf8Length(frame) : frame.byteLength;
+    this.#window.push({ channel, frame, end: this.#sentBytes });
+    this.#prune(ws);
     channel.unacked += frameSize(frame);
     if (channel.unacked > Math.min(SEND_LOW_WATER, this.#endpoint.sendBuffer.highWaterMark / 2)) this.#scheduleDrainCheck();
     else this.#lazyAck ??= setTimeout(this.#scheduleDrainCheck, LAZY_ACK_MS);
@@ -219,6 +288,7 @@ export class WebSocketConnection implements Connection {
 
   /** Acknowledges sent bytes once the socket's buffer is nearly empty (backpressure for `await send()`). */
   readonly #checkDrain = (): void => {
+    if (this.#state === 'open') this.#prune(this.#ws);
     if (this.#state === 'open' && this.#ws.bufferedAmount > SEND_LOW_WATER) {
       setTimeout(this.#checkDrain, DRAIN_POLL_MS);
       return;
@@ -229,28 +299,64 @@ export class WebSocketConnection implements Connection {
     for (const channel of this.#channels) channel.acknowledge();
   };
 
+  // ---- what may still be in the socket's buffer ----
+
+  /** Forgets the frames whose bytes have left the socket's buffer. */
+  #prune(ws: WebSocket): void {
+    const gone = this.#sentBytes - ws.bufferedAmount;
+    const window = this.#window;
+    let head = this.#windowHead;
+    while (head < window.length && window[head]!.end <= gone) head += 1;
+    if (head === window.length) {
+      this.#window = [];
+      head = 0;
+    } else if (head > 1024 && head * 2 > window.length) {
+      window.splice(0, head);
+      head = 0;
+    }
+    this.#windowHead = head;
+  }
+
+  /** The frames, per channel, whose bytes were still in the buffer of `ws`, which has dropped. */
+  #takePossiblyLost(ws: WebSocket): Map<SocketChannel, Frame[]> {
+    this.#prune(ws);
+    const lost = new Map<SocketChannel, Frame[]>();
+    const window = this.#window;
+    for (let i = this.#windowHead; i < window.length; i++) {
+      const { channel, frame } = window[i]!;
+      const frames = lost.get(channel);
+      if (frames) frames.push(frame);
+      else lost.set(channel, [frame]);
+    }
+    this.#possiblyLost += window.length - this.#windowHead;
+    this.#window = [];
+    this.#windowHead = 0;
+    this.#sentBytes = 0;
+    return lost;
+  }
+
   // ---- drops, reconnects, the end ----
 
-  #dropped(code: number): void {
+  #socketDropped(code: number, lost: Map<SocketChannel, Frame[]>): void {
     if (this.#closing || !this.alive) return;
     this.#lastCode = code;
     this.#stopHeartbeat();
     const reconnect = this.#endpoint.reconnect;
     if (!reconnect) {
-      this.#end('closed', code, 'the server closed the socket', false);
-      this.#observer.ended(code);
+      this.#end('closed', code, 'the server closed the socket', false, lost);
+      this.#observer.ended(this.#counts(code));
       return;
     }
     this.#attempt = nextAttempt(this.#attempt, Date.now() - this.#openedAt, reconnect.minUptime);
-    this.#setState('reconnecting');
+    this.#setState('reconnecting', lost);
     this.#scheduleRetry();
   }
 
   #scheduleRetry(): void {
     const reconnect = this.#endpoint.reconnect!;
     if (this.#attempt > reconnect.retries) {
-      this.#end('failed', this.#lastCode, `gave up after ${reconnect.retries} reconnect attempts`, false);
-      this.#observer.ended(this.#lastCode);
+      this.#end('failed', this.#lastCode, `gave up after ${reconnect.retries} reconnect attempts`, false, new Map());
+      this.#observer.ended(this.#counts(this.#lastCode));
       return;
     }
     this.#retryTimer = setTimeout(() => void this.#retry(), backoffDelay(this.#attempt, reconnect));
@@ -279,27 +385,32 @@ export class WebSocketConnection implements Connection {
     this.#retryAbort?.abort(new SyncError('E_ABORT', `Endpoint '${this.name}': the session ended while reconnecting.`));
   }
 
-  #setState(state: ConnectionState): void {
+  #setState(state: ConnectionState, lost?: Map<SocketChannel, Frame[]>): void {
     if (this.#state === state) return;
     this.#state = state;
-    for (const channel of this.#channels) channel.state(state);
+    for (const channel of this.#channels) channel.state(state, lost?.get(channel));
     this.#observer.state(state);
   }
 
-  /** Ends every channel, returning to each the frames it could not send; answers how many there were. */
-  #end(state: 'failed' | 'closed', code: number, reason: string, wasClean: boolean): number {
+  /** Ends every channel, returning to each the frames it could not send and those possibly lost. */
+  #end(state: 'failed' | 'closed', code: number, reason: string, wasClean: boolean, lost: Map<SocketChannel, Frame[]>): void {
     this.#state = state;
     const held = this.#held;
     this.#held = [];
+    this.#unsent += held.length;
     for (const channel of this.#channels) {
-      channel.close({ state, code, reason, wasClean }, held.filter(([c]) => c === channel).map(([, f]) => f));
+      channel.close({ state, code, reason, wasClean }, held.filter(([c]) => c === channel).map(([, f]) => f), lost.get(channel) ?? []);
     }
     this.#channels.clear();
     this.#open = null;
     clearTimeout(this.#lazyAck);
     this.#ticks.close();
     this.#observer.state(state);
-    return held.length;
+  }
+
+  /** What the session result counts of this connection. */
+  #counts(code: number): ConnectionCloseInfo {
+    return { closeCode: code, abortedRequests: 0, unsentFrames: this.#unsent, possiblyLostFrames: this.#possiblyLost, droppedFrames: this.#dropped, invalidMessages: this.#invalid };
   }
 
   // ---- heartbeat ----
@@ -312,13 +423,15 @@ export class WebSocketConnection implements Connection {
       if (Date.now() - this.#lastReceived < heartbeat.interval) return this.#armHeartbeat();
       const pingedAt = Date.now();
       this.#ws.send(heartbeat.ping);
+      this.#sentBytes += utf8Length(heartbeat.ping);
       this.#heartbeatTimer = setTimeout(() => {
         if (this.#lastReceived >= pingedAt) return this.#armHeartbeat();
         // Silent: drop it without waiting for a closing handshake that will not come.
         const ws = this.#ws;
         this.#release(ws);
+        const lost = this.#takePossiblyLost(ws);
         ws.close(HEARTBEAT_CLOSE_CODE, 'heartbeat timeout');
-        this.#dropped(HEARTBEAT_CLOSE_CODE);
+        this.#socketDropped(HEARTBEAT_CLOSE_CODE, lost);
       }, heartbeat.timeout);
     }, Math.max(0, heartbeat.interval - quiet));
   }
@@ -326,6 +439,27 @@ export class WebSocketConnection implements Connection {
   #stopHeartbeat(): void {
     clearTimeout(this.#heartbeatTimer);
   }
+}
+
+/** The bytes a string takes as UTF-8, as a socket's bufferedAmount counts it (a lone surrogate becomes U+FFFD, 3 bytes). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2;
+      i += 1;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+function describeRouted(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value)) return 'an array';
+  return value === null ? 'null' : `a ${typeof value}`;
 }
 
 /** One attempt: evaluates url and protocols afresh (fresh tokens), opens, waits for `open`. */

@@ -4,11 +4,11 @@
  * is a named constant: the README and the tests point at these, not at numbers.
  */
 import { SyncError } from '../protocol/sync-error.ts';
-import type { SendBufferOptions } from '../protocol/worker-api.ts';
+import type { ReceiveBufferOptions, SendBufferOptions } from '../protocol/worker-api.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { resolveConnectTimeout, type Dynamic, type EndpointKind } from './endpoint-common.ts';
 
-export type { SendBufferOptions };
+export type { ReceiveBufferOptions, SendBufferOptions };
 
 /** A WebSocket endpoint. */
 export interface WebSocketEndpoint {
@@ -25,6 +25,8 @@ export interface WebSocketEndpoint {
   heartbeat?: boolean | Partial<HeartbeatOptions>;
   /** Limits of what a handler may send ahead of the network. Default {@link DEFAULT_SEND_BUFFER}. */
   sendBuffer?: Partial<SendBufferOptions>;
+  /** Bounds of the frames posted to a handler and not yet taken by it. Default {@link DEFAULT_RECEIVE_BUFFER}. */
+  receiveBuffer?: Partial<ReceiveBufferOptions>;
   /** Picks which handlers of a shared socket receive each frame. Default: all. */
   route?: FrameRoute;
 }
@@ -74,10 +76,21 @@ export const DEFAULT_SEND_BUFFER: Readonly<SendBufferOptions> = Object.freeze({
   maxQueuedFrames: 4096,
 });
 
+/**
+ * Defaults of `receiveBuffer`: as many bytes as a handler may have on its way
+ * out (`sendBuffer.maxBytes`), and a frame count that bounds what many small
+ * frames cost the main thread, each of which costs far more than its payload.
+ */
+export const DEFAULT_RECEIVE_BUFFER: Readonly<ReceiveBufferOptions> = Object.freeze({
+  maxBytes: 16 << 20,
+  maxFrames: 16_384,
+});
+
 export interface ResolvedSocketOptions {
   reconnect: ReconnectOptions | null;
   heartbeat: HeartbeatOptions | null;
   sendBuffer: SendBufferOptions;
+  receiveBuffer: ReceiveBufferOptions;
   route: FrameRoute | null;
 }
 
@@ -93,7 +106,7 @@ export interface ResolvedWebSocketEndpoint extends ResolvedSocketOptions {
 
 /** The WebSocket row of the endpoint kinds (endpoint-config.ts). */
 export const WEBSOCKET_ENDPOINT: EndpointKind<ResolvedWebSocketEndpoint> = {
-  keys: ['kind', 'url', 'protocols', 'connectTimeout', 'reconnect', 'heartbeat', 'sendBuffer', 'route'],
+  keys: ['kind', 'url', 'protocols', 'connectTimeout', 'reconnect', 'heartbeat', 'sendBuffer', 'receiveBuffer', 'route'],
   schemes: ['ws:', 'wss:', 'http:', 'https:'],
   resolve(name, c) {
     const where = `endpoint '${name}'`;
@@ -131,8 +144,11 @@ export function resolveSocketOptions(where: string, c: Record<string, unknown>):
     highWaterMark: [1, 1 << 30], maxBytes: [1, 1 << 30], maxQueuedFrames: [0, 1_000_000],
   });
   if (sendBuffer.maxBytes < sendBuffer.highWaterMark) throw new SyncError('E_INVALIDARG', `${where}: sendBuffer.maxBytes must be ≥ sendBuffer.highWaterMark.`);
+  const receiveBuffer = merge<ReceiveBufferOptions>(`${where}: receiveBuffer`, c.receiveBuffer, DEFAULT_RECEIVE_BUFFER, {
+    maxBytes: [1, 1 << 30], maxFrames: [1, 1_000_000],
+  });
   if (c.route !== undefined && typeof c.route !== 'function') throw new SyncError('E_INVALIDARG', `${where}: route must be a function (frame, handlerIds) => handler id(s).`);
-  return { reconnect, heartbeat, sendBuffer, route: (c.route as FrameRoute | undefined) ?? null };
+  return { reconnect, heartbeat, sendBuffer, receiveBuffer, route: (c.route as FrameRoute | undefined) ?? null };
 }
 
 function merge<T extends object>(where: string, value: unknown, defaults: Readonly<T>, ranges: { [K in keyof T]: [number, number] }): T {

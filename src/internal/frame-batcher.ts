@@ -8,10 +8,10 @@
  * (Sending large frames at once instead was measured and was slower: the
  * README's Performance section.)
  */
-import type { Frame } from '../protocol/socket-messages.ts';
+import { MAX_BATCH_FRAMES, type Frame } from '../protocol/socket-messages.ts';
 
-/** At most this many frames in one postMessage. */
-export const MAX_BATCH_FRAMES = 64;
+/** At most this many frames in one postMessage (the receiving side refuses longer batches). */
+export { MAX_BATCH_FRAMES };
 /** At most this many bytes of ArrayBuffers in one postMessage. */
 export const MAX_BATCH_BYTES = 1 << 20;
 /**

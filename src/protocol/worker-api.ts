@@ -92,6 +92,17 @@ export interface SendBufferOptions {
 }
 
 /**
+ * Bounds of what the manager posts to a handler's WebSocket channel ahead of
+ * the handler (an endpoint's `receiveBuffer`): frames posted to the worker and
+ * not yet given to the handler. Past either, the manager closes that
+ * handler's channel with `E_OUTOFMEMORY` instead of holding more.
+ */
+export interface ReceiveBufferOptions {
+  maxBytes: number;
+  maxFrames: number;
+}
+
+/**
  * A connection handed to a handler, by kind: its own end of a channel to the
  * shared connection. `port` is transferred to the worker and carries the
  * kind's messages (socket-messages.ts, fetch-messages.ts).
@@ -107,6 +118,8 @@ export interface ChannelGrants<P> {
     /** The connection's state when the channel was made. */
     state: ConnectionState;
     sendBuffer: SendBufferOptions;
+    /** The runtime acknowledges frames it gave the handler well before these bounds are reached. */
+    receiveBuffer: ReceiveBufferOptions;
   };
   fetch: {
     kind: 'fetch';

@@ -53,6 +53,7 @@ export class ContextState {
   readonly controller = new AbortController();
   readonly #items = new Map<string, AbortController>();
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #onEnd = new Set<() => void>();
   #endedFor: string | null = null;
   #handlerId = '';
 
@@ -63,6 +64,14 @@ export class ContextState {
    */
   end(handlerId: string): void {
     this.#endedFor = handlerId;
+    for (const fn of this.#onEnd) fn();
+    this.#onEnd.clear();
+  }
+
+  /** Runs `fn` when the handler's work ends (at once if it has): its WebSocket channels end with it. */
+  whenEnded(fn: () => void): void {
+    if (this.#endedFor !== null) fn();
+    else this.#onEnd.add(fn);
   }
 
   /**
@@ -125,7 +134,9 @@ export function createContext(info: InitializeInfo, coordinator: Comlink.Remote<
     async establishConnection<K extends ConnectionKind = ConnectionKind>(name?: string | null, kind?: K): Promise<ChannelOf<K>> {
       const grant = unwrap(await coordinator.establishConnection(name ?? null, kind ?? null));
       // The manager has checked `kind` before opening anything, so the grant is of kind K.
-      return openChannel(grant) as ChannelOf<K>;
+      const channel = openChannel(grant);
+      if (channel.kind === 'websocket') state.whenEnded(() => channel.finish(handlerId));
+      return channel as ChannelOf<K>;
     },
     async progress(itemId, update) {
       const answer = unwrap(await coordinator.progress(itemId, update ?? {}));

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { validateEndpoints } from '../../src/connections/endpoint-config.ts';
 import { DEFAULT_CONNECT_TIMEOUT } from '../../src/connections/endpoint-common.ts';
-import { DEFAULT_RECONNECT, DEFAULT_SEND_BUFFER } from '../../src/connections/websocket-options.ts';
+import { DEFAULT_RECEIVE_BUFFER, DEFAULT_RECONNECT, DEFAULT_SEND_BUFFER } from '../../src/connections/websocket-options.ts';
 import { DEFAULT_REDIRECT, DEFAULT_WHOLE_BODY_LIMIT } from '../../src/connections/fetch-options.ts';
 import { DEFAULT_FETCH_RETRY } from '../../src/connections/retry-policy.ts';
 
@@ -16,7 +16,7 @@ describe('endpoints resolved by the row of their kind', () => {
     const live = validateEndpoints({ live: { kind: 'websocket', url, protocols: ['v1'] } }).get('live');
     expect(live).toEqual({
       kind: 'websocket', name: 'live', url, protocols: ['v1'], connectTimeout: DEFAULT_CONNECT_TIMEOUT,
-      reconnect: DEFAULT_RECONNECT, heartbeat: null, sendBuffer: DEFAULT_SEND_BUFFER, route: null,
+      reconnect: DEFAULT_RECONNECT, heartbeat: null, sendBuffer: DEFAULT_SEND_BUFFER, receiveBuffer: DEFAULT_RECEIVE_BUFFER, route: null,
     });
   });
 

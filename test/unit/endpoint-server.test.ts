@@ -378,7 +378,7 @@ describe('faults and control', () => {
   it('refuses the upgrade of a refused channel with 503', async () => {
     const t = tenant();
     const { json } = await t.control<Faults>('faults', { refuse: ['blocked'] });
-    expect(json).toEqual({ refuse: ['blocked'], hang: [], mute: [], apiDelayMs: 0, apiFail: null, apiReset: null });
+    expect(json).toEqual({ refuse: ['blocked'], hang: [], mute: [], stall: [], apiDelayMs: 0, apiFail: null, apiReset: null });
     expect(await openFails(t.wsUrl('blocked'))).toMatch(/503/);
     const open = await Client.open(t.wsUrl('fine'));
     open.ws.close(1000);
@@ -475,7 +475,7 @@ describe('faults and control', () => {
     expect((await fetch(`${origin}/somewhere/else`)).status).toBe(404);
     expect(await (await fetch(`${origin}/somewhere/else`)).text()).toBe('not ours');
     // A failed patch changes nothing.
-    expect((await t.state()).faults).toEqual({ refuse: [], hang: [], mute: [], apiDelayMs: 0, apiFail: null, apiReset: null });
+    expect((await t.state()).faults).toEqual({ refuse: [], hang: [], mute: [], stall: [], apiDelayMs: 0, apiFail: null, apiReset: null });
   });
 
   it('resets a tenant', async () => {

@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_HEARTBEAT, DEFAULT_RECONNECT, DEFAULT_SEND_BUFFER, resolveSocketOptions } from '../../src/connections/websocket-options.ts';
+import { DEFAULT_HEARTBEAT, DEFAULT_RECEIVE_BUFFER, DEFAULT_RECONNECT, DEFAULT_SEND_BUFFER, resolveSocketOptions } from '../../src/connections/websocket-options.ts';
 import { SyncError } from '../../src/protocol/sync-error.ts';
 
 describe('WebSocket endpoint robustness options', () => {
-  test('default to reconnect on, heartbeat off, the default send buffer, no route', () => {
-    expect(resolveSocketOptions('e', {})).toEqual({ reconnect: DEFAULT_RECONNECT, heartbeat: null, sendBuffer: DEFAULT_SEND_BUFFER, route: null });
+  test('default to reconnect on, heartbeat off, the default send and receive buffers, no route', () => {
+    expect(resolveSocketOptions('e', {})).toEqual({ reconnect: DEFAULT_RECONNECT, heartbeat: null, sendBuffer: DEFAULT_SEND_BUFFER, receiveBuffer: DEFAULT_RECEIVE_BUFFER, route: null });
+    expect(DEFAULT_RECEIVE_BUFFER).toEqual({ maxBytes: 16 << 20, maxFrames: 16_384 });
   });
 
   test('partial objects are merged over the defaults', () => {
@@ -12,6 +13,7 @@ describe('WebSocket endpoint robustness options', () => {
     expect(r.reconnect).toEqual({ ...DEFAULT_RECONNECT, retries: 2 });
     expect(r.heartbeat).toEqual({ ...DEFAULT_HEARTBEAT, timeout: 100 });
     expect(r.sendBuffer).toEqual({ ...DEFAULT_SEND_BUFFER, maxQueuedFrames: 5 });
+    expect(resolveSocketOptions('e', { receiveBuffer: { maxFrames: 7 } }).receiveBuffer).toEqual({ ...DEFAULT_RECEIVE_BUFFER, maxFrames: 7 });
   });
 
   test('reconnect: false turns reconnecting off; heartbeat: true uses its defaults', () => {
@@ -32,6 +34,10 @@ describe('WebSocket endpoint robustness options', () => {
     [{ heartbeat: 5 }, /heartbeat must be true, false or an object/],
     [{ sendBuffer: { highWaterMark: 10, maxBytes: 5 } }, /maxBytes must be ≥ sendBuffer\.highWaterMark/],
     [{ sendBuffer: { maxFrames: 5 } }, /sendBuffer: unknown option 'maxFrames'/],
+    [{ receiveBuffer: { maxFrames: 0 } }, /receiveBuffer\.maxFrames must be a number from 1/],
+    [{ receiveBuffer: { maxBytes: 2 ** 31 } }, /receiveBuffer\.maxBytes must be a number from 1 to/],
+    [{ receiveBuffer: { maxQueuedFrames: 5 } }, /receiveBuffer: unknown option 'maxQueuedFrames'/],
+    [{ receiveBuffer: 'big' }, /receiveBuffer must be an object/],
     [{ route: 'all' }, /route must be a function/],
   ])('%j is refused with E_INVALIDARG naming the option', (config, message) => {
     try {

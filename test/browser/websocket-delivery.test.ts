@@ -1,0 +1,227 @@
+/**
+ * What happens to the frames a handler sends (README "Delivery"): frames
+ * still in the socket's buffer at a drop are reported as possibly lost,
+ * frames sent after the handler's work ended are refused, frames sent just
+ * before it ended all go out, a route answer that names no handler loses no
+ * frame, and send() refuses what it cannot send with E_INVALIDARG.
+ */
+import { expect, test } from 'vitest';
+import { TestServer } from '../fixtures/server.ts';
+import { inlineHandler, noLiveWorkers, testBed } from '../fixtures/harness.ts';
+import type { Report } from '../fixtures/harness.ts';
+import { SyncError, type ConnectionEvent } from '../../src/index.ts';
+
+const bed = testBed();
+
+function reportOf(sessionId: string, handlerId: string, phase: string, timeout = 15_000): Promise<Report> {
+  return bed.reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === phase, timeout);
+}
+
+/** A handler that waits (after `before`) until the test releases it, keeping the session alive. */
+const HOLDER = `
+  const released = (ctx) => new Promise((resolve) => bus.addEventListener('message', (e) => {
+    if (e.data?.type === 'release' && e.data.sessionId === ctx.sessionId && e.data.handlerId === ctx.handlerId) resolve();
+  }));
+`;
+
+test('frames still in the socket buffer when it drops are reported as possibly lost: a contiguous suffix, none of them received', async () => {
+  const server = TestServer.create();
+  await server.faults({ stall: ['stall'] });
+  const COUNT = 400;
+  const BASE = 100_000;
+  // Frame i has BASE + i bytes, so the server's record (which keeps binary frames as lengths) says which arrived.
+  const sender = inlineHandler('sender', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('stall', 'websocket');
+        const reopened = new Promise((resolve) => ch.addEventListener('statechange', (e) => {
+          if (e.state === 'reconnecting') report(ctx, 'lost', e.possiblyLost.map((f) => f.byteLength));
+          if (e.state === 'open') resolve();
+        }));
+        for (let i = 0; i < ${COUNT}; i++) void ch.send(new ArrayBuffer(${BASE} + i));
+        report(ctx, 'sent', ch.bufferedAmount);
+        await reopened;
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: { stall: { kind: 'websocket', url: server.wsUrl('stall'), reconnect: { minDelay: 50, maxDelay: 200 }, sendBuffer: { highWaterMark: 64 << 20, maxBytes: 64 << 20 } } },
+    handlers: [sender],
+  });
+  // Count the frames the manager hands to the socket, so the drop comes after the last of them.
+  const send = WebSocket.prototype.send;
+  let handed = 0;
+  WebSocket.prototype.send = function (this: WebSocket, data) {
+    if (data instanceof ArrayBuffer && data.byteLength >= BASE) handed += 1;
+    return send.call(this, data);
+  };
+  bed.cleanup(() => (WebSocket.prototype.send = send));
+  const session = m.synchronize();
+  await reportOf(session.id, 'sender', 'sent');
+  await expect.poll(() => handed, { timeout: 15_000 }).toBe(COUNT);
+  expect(await server.drop('stall')).toBe(1);
+  const lost = (await reportOf(session.id, 'sender', 'lost')).value as number[];
+  await server.faults({ stall: [] });
+  const result = await session.done;
+
+  expect(lost.length).toBeGreaterThan(0);
+  // A contiguous run ending with the last frame sent.
+  expect(lost).toEqual(Array.from({ length: lost.length }, (_, k) => BASE + COUNT - lost.length + k));
+  const first = (await server.state()).sockets[0]!;
+  const received = first.received.map((f) => (typeof f === 'string' ? -1 : f.binary));
+  for (const size of lost) expect(received).not.toContain(size);
+  expect(result.handlers[0]!.outcome).toBe('succeeded');
+  expect(result.connections).toMatchObject([{ name: 'stall', possiblyLostFrames: lost.length, unsentFrames: 0 }]);
+  await noLiveWorkers();
+});
+
+test('a send after the handler returned is refused with E_UNEXPECTED and its channel is closed; frames sent just before it returned all go out', async () => {
+  const server = TestServer.create();
+  const early = inlineHandler('early', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        ch.addEventListener('close', (e) => report(ctx, 'close', { code: e.code, reason: e.reason, readyState: ch.readyState }));
+        setTimeout(() => {
+          let outcome;
+          try {
+            const sent = ch.send('late');
+            outcome = { threw: false, promise: sent instanceof Promise };
+          } catch (e) {
+            outcome = { threw: true, code: e.code, message: e.message };
+          }
+          report(ctx, 'late', { ...outcome, readyState: ch.readyState, state: ch.state });
+        }, 0);
+        // A burst right before returning: still batched when synchronize() answers.
+        for (let i = 0; i < 200; i++) void ch.send('b' + i);
+      },
+    });
+  `);
+  const holder = inlineHandler('holder', `${HOLDER}
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        await ctx.establishConnection('live', 'websocket');
+        report(ctx, 'holding');
+        await released(ctx);
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [early, holder] });
+  const session = m.synchronize();
+  await reportOf(session.id, 'holder', 'holding');
+  const late = (await reportOf(session.id, 'early', 'late')).value as Record<string, unknown>;
+  expect(late).toMatchObject({ threw: true, code: 'E_UNEXPECTED', readyState: 3, state: 'closed' });
+  expect(late.message).toMatch(/handler 'early' has finished \(its synchronize\(\) returned\), so the frame was not sent/);
+  expect((await reportOf(session.id, 'early', 'close')).value).toEqual({ code: 1000, reason: 'the handler finished', readyState: 3 });
+  // Every frame of the burst reached the server, and 'late' never did.
+  const state = await server.waitFor((s) => s.sockets[0]!.receivedCount >= 200 && s);
+  bed.reports.release(session.id, 'holder');
+  const result = await session.done;
+  const after = await server.state();
+  expect(state.sockets[0]!.received).toEqual(Array.from({ length: 200 }, (_, i) => 'b' + i));
+  expect(after.sockets[0]!.received).not.toContain('late');
+  expect(result.handlers.map((h) => h.outcome)).toEqual(['succeeded', 'succeeded']);
+  expect(result.connections).toMatchObject([{ name: 'live', unsentFrames: 0, possiblyLostFrames: 0 }]);
+});
+
+test('a route answer that names no handler of the socket (unknown id, a number, an array with one) sends the frame to every handler and says so; an empty array sends it to none', async () => {
+  const server = TestServer.create();
+  const listener = (id: string) => inlineHandler(id, `${HOLDER}
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        ch.addEventListener('message', (e) => report(ctx, 'frame', e.data));
+        report(ctx, 'listening');
+        await released(ctx);
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: {
+      live: {
+        kind: 'websocket', url: server.wsUrl('live'),
+        route: (frame) => (frame === 'ghost' ? 'nobody' : frame === 'number' ? (42 as unknown as string) : frame === 'mixed' ? ['a', 'nobody'] : frame === 'to-a' ? 'a' : frame === 'none' ? [] : null),
+      },
+    },
+    handlers: [listener('a'), listener('b')],
+  });
+  const errors: ConnectionEvent[] = [];
+  m.addEventListener('connectionerror', (e) => errors.push(e));
+  const session = m.synchronize();
+  await reportOf(session.id, 'a', 'listening');
+  await reportOf(session.id, 'b', 'listening');
+  for (const frame of ['ghost', 'number', 'mixed', 'to-a', 'none', 'end']) await server.send(frame, 'live');
+  for (const id of ['a', 'b']) await bed.reports.wait((r) => r.sessionId === session.id && r.handlerId === id && r.value === 'end');
+  const frames = (id: string) => bed.reports.of(id, 'frame').filter((r) => r.sessionId === session.id).map((r) => r.value);
+  expect(frames('a')).toEqual(['ghost', 'number', 'mixed', 'to-a', 'end']);
+  expect(frames('b')).toEqual(['ghost', 'number', 'mixed', 'end']);
+  expect(errors.map((e) => [e.name, SyncError.is(e.error) ? e.error.code : null])).toEqual([['live', 'E_FAIL'], ['live', 'E_FAIL'], ['live', 'E_FAIL']]);
+  expect(errors[0]!.error!.message).toMatch(/route\(\) returned 'nobody', which is not the id of a handler on this socket \(('a', 'b'|'b', 'a')\), so the frame went to every handler/);
+  expect(errors[1]!.error!.message).toMatch(/route\(\) returned a number, which is not the id of a handler/);
+  expect(errors[2]!.error!.message).toMatch(/route\(\) returned 'nobody'/);
+  bed.reports.release(session.id, 'a');
+  bed.reports.release(session.id, 'b');
+  await session.done;
+});
+
+test('send() refuses a function, a Symbol, an object, a detached ArrayBuffer and one already sent with E_INVALIDARG naming the argument; the worker lives on', async () => {
+  const server = TestServer.create();
+  const h = inlineHandler('h', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        const tries = {};
+        const attempt = (name, fn) => {
+          try {
+            fn();
+            tries[name] = { threw: false };
+          } catch (e) {
+            tries[name] = { threw: true, code: e.code, syncError: e.name === 'SyncError', message: e.message };
+          }
+        };
+        attempt('function', () => ch.send(() => 1));
+        attempt('symbol', () => ch.send(Symbol('s')));
+        attempt('object', () => ch.send({ a: 1 }));
+        const detached = new ArrayBuffer(8);
+        const view = new Uint8Array(detached);
+        structuredClone(detached, { transfer: [detached] });
+        attempt('detached', () => ch.send(detached));
+        attempt('detachedView', () => ch.send(view));
+        // The same buffer twice in one burst (sends of one task, after a first frame: the batch is not posted yet).
+        const twice = new ArrayBuffer(16);
+        const twiceView = new Uint8Array(twice);
+        void ch.send('lead');
+        attempt('first', () => ch.send(twice));
+        attempt('twice', () => ch.send(twice));
+        attempt('twiceView', () => ch.send(twiceView));
+        report(ctx, 'tries', tries);
+        const echo = new Promise((resolve) => ch.addEventListener('message', (e) => e.data === 'alive' && resolve(e.data)));
+        await ch.send('alive');
+        report(ctx, 'echo', await echo);
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [h] });
+  const session = m.synchronize();
+  const tries = (await reportOf(session.id, 'h', 'tries')).value as Record<string, { threw: boolean; code?: string; syncError?: boolean; message?: string }>;
+  for (const name of ['function', 'symbol', 'object', 'detached', 'detachedView', 'twice', 'twiceView']) {
+    expect(tries[name], name).toMatchObject({ threw: true, code: 'E_INVALIDARG', syncError: true });
+    expect(tries[name]!.message, name).toMatch(/^send\(data\) on the channel to endpoint 'live'/);
+  }
+  expect(tries.first).toEqual({ threw: false });
+  expect(tries.function!.message).toMatch(/takes a string, an ArrayBuffer or a typed array, not a function/);
+  expect(tries.symbol!.message).toMatch(/not a symbol/);
+  expect(tries.detached!.message).toMatch(/this ArrayBuffer is detached/);
+  expect(tries.detachedView!.message).toMatch(/this ArrayBuffer is detached/);
+  expect(tries.twice!.message).toMatch(/this ArrayBuffer was already sent \(a sent ArrayBuffer is transferred\); send a copy/);
+  expect((await reportOf(session.id, 'h', 'echo')).value).toBe('alive');
+  const result = await session.done;
+  expect(result.handlers[0]!.outcome).toBe('succeeded');
+  const state = await server.state();
+  expect(state.sockets[0]!.received).toEqual(['lead', { binary: 16 }, 'alive']);
+});

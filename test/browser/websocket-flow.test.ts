@@ -1,0 +1,194 @@
+/**
+ * The manager bounds what it holds for a channel in both directions,
+ * whatever the worker does: frames toward a handler that does not take them
+ * (`receiveBuffer`), frames from a worker that posts on its port past
+ * `sendBuffer.maxBytes`, and messages that are not of the socket protocol.
+ */
+import { expect, test } from 'vitest';
+import { TestServer } from '../fixtures/server.ts';
+import { inlineHandler, noLiveWorkers, testBed } from '../fixtures/harness.ts';
+import type { Report } from '../fixtures/harness.ts';
+import { SyncError, type ConnectionEvent } from '../../src/index.ts';
+
+const bed = testBed();
+
+function reportOf(sessionId: string, handlerId: string, phase: string, timeout = 20_000): Promise<Report> {
+  return bed.reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === phase, timeout);
+}
+
+const RELEASED = `
+  const released = (ctx) => new Promise((resolve) => bus.addEventListener('message', (e) => {
+    if (e.data?.type === 'release' && e.data.sessionId === ctx.sessionId && e.data.handlerId === ctx.handlerId) resolve();
+  }));
+`;
+
+test('a handler that blocks its event loop while the server floods gets its channel closed with E_OUTOFMEMORY at receiveBuffer; another handler on the socket gets every frame', async () => {
+  const server = TestServer.create();
+  const FRAMES = 20_000;
+  const ROUND = 500;
+  const MAX_FRAMES = 2000;
+  const busy = inlineHandler('busy', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        let count = 0;
+        ch.addEventListener('message', () => count++);
+        const closed = new Promise((resolve) => ch.addEventListener('close', (e) => resolve({
+          code: e.code, dropped: e.dropped, error: e.error && { code: e.error.code, message: e.error.message }, count, readyState: ch.readyState,
+        })));
+        report(ctx, 'blocking');
+        const until = Date.now() + 5000;
+        while (Date.now() < until);
+        report(ctx, 'closed', await closed);
+      },
+    });
+  `);
+  const steady = inlineHandler('steady', `${RELEASED}
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        let count = 0;
+        let wake = null;
+        ch.addEventListener('message', (e) => {
+          if (typeof e.data !== 'string' && ++count % ${ROUND} === 0) wake?.();
+        });
+        report(ctx, 'listening');
+        await released(ctx);
+        // The flood comes in rounds this handler asks for, so it never falls behind by more than a round.
+        for (let round = 0; round < ${FRAMES / ROUND}; round++) {
+          const done = new Promise((resolve) => (wake = resolve));
+          await ch.send('!burst ${ROUND} 100');
+          await done;
+        }
+        report(ctx, 'all', count);
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), receiveBuffer: { maxFrames: MAX_FRAMES, maxBytes: 16 << 20 } } },
+    handlers: [busy, steady],
+  });
+  const errors: ConnectionEvent[] = [];
+  m.addEventListener('connectionerror', (e) => errors.push(e));
+  const session = m.synchronize();
+  await reportOf(session.id, 'steady', 'listening');
+  await reportOf(session.id, 'busy', 'blocking');
+  bed.reports.release(session.id, 'steady');
+  // The steady handler takes every frame although the flood is 10 times its receive buffer: its runtime acknowledges them as it takes them.
+  expect((await reportOf(session.id, 'steady', 'all')).value).toBe(FRAMES);
+  const closed = (await reportOf(session.id, 'busy', 'closed')).value as { code: number; dropped: number; error: { code: string; message: string }; count: number; readyState: number };
+  expect(closed.code).toBe(4001);
+  expect(closed.readyState).toBe(3);
+  expect(closed.dropped).toBe(1);
+  expect(closed.error.code).toBe('E_OUTOFMEMORY');
+  expect(closed.error.message).toMatch(/Handler 'busy' did not take its frames in time: \d+ frames .* receiveBuffer allows 2000 frames/);
+  // What it got before the close is what the manager had posted to it: never more than the bound.
+  expect(closed.count).toBeGreaterThan(0);
+  expect(closed.count).toBeLessThanOrEqual(MAX_FRAMES);
+  expect(errors).toHaveLength(1);
+  expect(SyncError.is(errors[0]!.error, 'E_OUTOFMEMORY')).toBe(true);
+  expect(errors[0]!.error!.message).toMatch(/handler 'busy' did not take its frames in time/);
+  const result = await session.done;
+  expect(result.handlers.map((h) => h.outcome)).toEqual(['succeeded', 'succeeded']);
+  expect(result.connections).toMatchObject([{ name: 'live', droppedFrames: 1, unsentFrames: 0 }]);
+  await noLiveWorkers();
+}, 30_000);
+
+test('a single frame larger than receiveBuffer.maxBytes still reaches a handler that has nothing waiting', async () => {
+  const server = TestServer.create();
+  const h = inlineHandler('h', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        const got = new Promise((resolve) => ch.addEventListener('message', (e) => resolve(e.data.byteLength)));
+        report(ctx, 'listening');
+        report(ctx, 'got', await got);
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), receiveBuffer: { maxBytes: 1024 } } }, handlers: [h] });
+  const session = m.synchronize();
+  await reportOf(session.id, 'h', 'listening');
+  expect(await server.sendBinary(100_000, 'live')).toBe(1);
+  expect((await reportOf(session.id, 'h', 'got')).value).toBe(100_000);
+  const result = await session.done;
+  expect(result.connections).toMatchObject([{ name: 'live', droppedFrames: 0 }]);
+});
+
+test('a worker posting straight onto its channel port is held to sendBuffer.maxBytes by the manager, and messages of no socket protocol are dropped and counted', async () => {
+  const server = TestServer.create();
+  // The worker takes its channel's port as the runtime sets its onmessage, then posts on it directly.
+  const raw = inlineHandler('raw', `${RELEASED}
+    const setter = Object.getOwnPropertyDescriptor(MessagePort.prototype, 'onmessage');
+    let captured = null;
+    Object.defineProperty(MessagePort.prototype, 'onmessage', {
+      configurable: true,
+      get() { return setter.get.call(this); },
+      set(fn) { captured = this; setter.set.call(this, fn); },
+    });
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        const port = captured;
+        const refused = [];
+        let refusedFrames = 0;
+        let allRefused;
+        const refusals = new Promise((resolve) => (allRefused = resolve));
+        port.addEventListener('message', (e) => {
+          if (e.data?.type !== 'refused') return;
+          refused.push({ frames: e.data.frames, code: e.data.error.code, message: e.data.error.message });
+          if ((refusedFrames += e.data.frames) >= 368) allRefused();
+        });
+        const state = (wanted) => new Promise((resolve) => ch.addEventListener('statechange', (e) => e.state === wanted && resolve()));
+        const reconnecting = state('reconnecting');
+        report(ctx, 'ready');
+        await reconnecting;
+        const open = state('open');
+        port.postMessage({ type: 'nope' });
+        port.postMessage(42);
+        port.postMessage(['x', 7]);
+        port.postMessage(Array.from({ length: 65 }, () => 'y'));
+        for (let i = 0; i < 384; i++) port.postMessage('x');
+        await refusals;
+        report(ctx, 'refused', refused);
+        await open;
+        report(ctx, 'reopened');
+        await released(ctx);
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), reconnect: { minDelay: 50, maxDelay: 100, retries: 1000 }, sendBuffer: { highWaterMark: 16, maxBytes: 16, maxQueuedFrames: 16 } } },
+    handlers: [raw],
+  });
+  const errors: ConnectionEvent[] = [];
+  m.addEventListener('connectionerror', (e) => errors.push(e));
+  const session = m.synchronize();
+  await reportOf(session.id, 'raw', 'ready');
+  await server.faults({ refuse: ['live'] });
+  expect(await server.drop('live')).toBe(1);
+  // The manager has seen every raw post (it refused 368 of them) while the socket was down.
+  const refused = (await reportOf(session.id, 'raw', 'refused')).value as { frames: number; code: string; message: string }[];
+  await server.faults({ refuse: [] });
+  await reportOf(session.id, 'raw', 'reopened');
+  const state = await server.waitFor((s) => s.sockets.some((x) => x.open && x.receivedCount >= 16) && s);
+  const reopened = state.sockets.filter((s) => s.open);
+  expect(reopened).toHaveLength(1);
+  // 16 bytes of 1-byte frames were held for the reconnect and went out; the other 368 were refused, never held.
+  expect(reopened[0]!.received).toEqual(Array.from({ length: 16 }, () => 'x'));
+  expect(refused.reduce((n, r) => n + r.frames, 0)).toBe(368);
+  expect(refused[0]!.code).toBe('E_OUTOFMEMORY');
+  expect(refused[0]!.message).toMatch(/refused \d+ frame\(s\) of handler 'raw': they would pass sendBuffer.maxBytes \(16\)/);
+  expect(errors).toHaveLength(1);
+  expect(SyncError.is(errors[0]!.error, 'E_INVALIDARG')).toBe(true);
+  expect(errors[0]!.error!.message).toMatch(/handler 'raw' posted a message on its channel that is neither a frame/);
+  bed.reports.release(session.id, 'raw');
+  const result = await session.done;
+  expect(result.connections).toMatchObject([{ name: 'live', unsentFrames: 368, invalidMessages: 4 }]);
+  expect((await server.state()).sockets.find((s) => s.id === reopened[0]!.id)!.receivedCount).toBe(16);
+  await noLiveWorkers();
+}, 30_000);
