@@ -122,7 +122,7 @@ test('bad ctx.store calls get clear SyncErrors and leave the store and the sessi
   expect(messages[1]).toMatch(/not a string of 1025 characters/);
   expect(messages[2]).toMatch(/not number/);
   expect(messages[3]).toMatch(/ctx\.store\.set\('nothing', undefined\): to remove a key, call ctx\.store\.delete\('nothing'\)/);
-  expect(messages[4]).toMatch(/ctx\.store\.set\('fn'\) got a value that cannot be stored/);
+  expect(messages[4]).toMatch(/ctx\.store\.set\('fn'\): value\.f is a function, which cannot be stored/);
   expect(messages[5]).toMatch(/more than 1048576 bytes/);
   expect(messages[6]).toMatch(/ctx\.store\.keys\(prefix\) takes a string/);
   expect(await outcome(session.id, 'h1', 8)).toEqual({ value: ['ok'] });
