@@ -5,9 +5,9 @@
  * (counted through the Web Locks they hold), and every socket and request
  * the server saw for the case's tenant is closed or finished.
  */
-import { cookie, noLiveWorkers, scripted, type Report, type Script, type TestBed } from '../../fixtures/harness.ts';
+import { cookie, liveWorkersReach, scripted, type Report, type Script, type TestBed } from '../../fixtures/harness.ts';
 import type { TestServer } from '../../fixtures/server.ts';
-import type { ConnectionEvent, EndpointConfig, HandlerRegistration, SessionResult, SyncManager, SyncManagerOptions, SyncSession } from '../../../src/index.ts';
+import { LIFE_LOCK_DELAY, type ConnectionEvent, type EndpointConfig, type HandlerRegistration, type SessionResult, type SyncManager, type SyncManagerOptions, type SyncSession } from '../../../src/index.ts';
 
 /** Generous bounds: the machine is shared, so they are far above what a case takes. */
 export const SESSION_BOUND_MS = 30_000;
@@ -36,11 +36,23 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
  */
 export async function ended(session: SyncSession, ...servers: TestServer[]): Promise<SessionResult> {
   const result = await within(session.done, SESSION_BOUND_MS, `session ${session.id}'s done`);
-  await noLiveWorkers(10_000);
+  await noWorkerSince(result.startedAt);
   for (const server of servers) {
     await server.waitFor((s) => s.sockets.every((x) => !x.open) && s.requests.every((r) => r.finished || r.aborted) && s, 10_000);
   }
   return result;
+}
+
+/**
+ * Waits until no handler worker is alive. A worker is counted once it holds
+ * its lock, LIFE_LOCK_DELAY after it started; the workers of a session start
+ * after `startedAt`, so only the part of that delay (and a margin for the
+ * grant) that has not passed since is waited out before counting.
+ */
+export async function noWorkerSince(startedAt: number): Promise<void> {
+  const left = startedAt + LIFE_LOCK_DELAY + 150 - Date.now();
+  if (left > 0) await new Promise((r) => setTimeout(r, left));
+  await liveWorkersReach(0, 10_000);
 }
 
 export interface Run {

@@ -229,7 +229,7 @@ test('a server gone silent, reconnect false: the heartbeat closes the channel wi
 
 const MiB = 1024 * 1024;
 
-test.for([64 * MiB, 256 * MiB])('a binary frame of %i bytes from the server reaches the handler whole', async (bytes) => {
+test.for([64 * MiB, 256 * MiB])('a binary frame of %i bytes from the server reaches the handler whole', { timeout: 120_000 }, async (bytes) => {
   const server = TestServer.create();
   const run = start(bed, { steps: [{ op: 'establish', name: 'live' }, { op: 'expect', on: 'live', count: 1 }] }, { endpoints: live(server) });
   value(await run.step(0));
@@ -237,9 +237,9 @@ test.for([64 * MiB, 256 * MiB])('a binary frame of %i bytes from the server reac
   expect(await sent.json()).toEqual({ sent: 1 });
   expect(value(await run.step(1))).toEqual([{ binary: bytes }]);
   await ended(run.session, server);
-}, 120_000);
+});
 
-test('a binary frame of 64 MiB from the handler, under a sendBuffer.maxBytes of 128 MiB, reaches the server whole, and its echo comes back whole', async () => {
+test('a binary frame of 64 MiB from the handler, under a sendBuffer.maxBytes of 128 MiB, reaches the server whole, and its echo comes back whole', { timeout: 120_000 }, async () => {
   const server = TestServer.create();
   const run = start(bed, {
     steps: [{ op: 'establish', name: 'live' }, { op: 'send', on: 'live', binary: 64 * MiB }, { op: 'expect', on: 'live', count: 1 }],
@@ -247,7 +247,7 @@ test('a binary frame of 64 MiB from the handler, under a sendBuffer.maxBytes of 
   expect(value(await run.step(2))).toEqual([{ binary: 64 * MiB }]);
   await ended(run.session, server);
   expect((await server.state()).sockets.map((s) => [s.receivedCount, s.receivedBytes])).toEqual([[1, 64 * MiB]]);
-}, 120_000);
+});
 
 test('a binary frame of 64 MiB from the handler, over the default sendBuffer.maxBytes (16 MiB): send() throws E_OUTOFMEMORY naming the limit; nothing reaches the server', async () => {
   const server = TestServer.create();
