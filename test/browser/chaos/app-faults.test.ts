@@ -236,12 +236,16 @@ test.for(KEYS)('another handler asking ctx.store for %j gets nothing of the owne
       other: { steps: [{ op: 'wait' }, { op: 'store-get', key }, { op: 'store-keys' }, { op: 'store-entries' }, { op: 'store-delete', key }] },
     }),
   });
-  // The owner's keys are set before the other handler asks.
+  // The owner's keys are set before the other handler asks; the other one waits for the release
+  // from the moment it reports synchronize (its wait step listens in that same task).
   await reports.wait((r) => r.sessionId === session.id && r.handlerId === 'owner' && r.phase === 'returned', STEP_BOUND_MS);
+  await reports.wait((r) => r.sessionId === session.id && r.handlerId === 'other' && r.phase === 'synchronize', STEP_BOUND_MS);
   reports.release(session.id, 'other');
   const result = await within(session.done, SESSION_BOUND_MS, 'the session');
   await noWorkerSince(started);
   expect(result.handlers.map((h) => h.outcome)).toEqual(['succeeded', 'succeeded']);
+  // Every step's report has arrived once the one after the last step has (a worker's reports arrive in order).
+  await reports.wait((r) => r.sessionId === session.id && r.handlerId === 'other' && r.phase === 'returned', STEP_BOUND_MS);
   const got = (i: number) => reports.all.find((r) => r.sessionId === session.id && r.handlerId === 'other' && r.phase === 'step' && r.index === i)!;
   expect([got(1).ok, got(1).value]).toEqual([true, undefined]);
   expect(got(2).value).toEqual([]);
