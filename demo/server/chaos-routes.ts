@@ -106,11 +106,11 @@ export async function serveChaos(req: ChaosRequest): Promise<void> {
     socket.write(patternBytes(actual.value));
     if (actual.value < declared.value && params.get('stall') === '1') {
       // Silent until the client goes away (the record's `aborted` then says so).
-      await new Promise((resolve) => socket.once('close', resolve));
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
       return;
     }
     // End after the bytes are on the wire: a short body is then cut, a long one ends the connection.
-    await new Promise((resolve) => socket.end(resolve));
+    await new Promise<void>((resolve) => socket.end(() => resolve()));
     socket.destroy();
     return;
   }

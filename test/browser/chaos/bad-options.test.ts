@@ -4,8 +4,7 @@
  * registration, the limits, both kinds of endpoint and their nested
  * options) and of `synchronize()`, with values of the wrong type or out of
  * range. Each is refused at once with `E_INVALIDARG`, and the message names
- * the option to fix. Pure logic: the constructor and synchronize() check
- * their options before anything starts.
+ * the option to fix, before anything starts (no worker, no storage).
  */
 import { afterAll, describe, expect, test } from 'vitest';
 import { SyncError, SyncManager } from '../../../src/index.ts';
