@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { routeApi } from './api-routes.ts';
+import { isChaosPath, serveChaos } from './chaos-routes.ts';
 import { routeControl } from './control-routes.ts';
 import { type InjectedFailure, takeApiFailure, takeApiReset } from './faults.ts';
 import { BodyTooLarge, type Reply, errorReply, headersOf, readBody, writeReply } from './http-io.ts';
@@ -101,6 +102,7 @@ export function createEndpointServer(): EndpointServer {
     }
     const failure = takeApiFailure(tenant.faults, route.path);
     if (!(await sleep(tenant.faults.apiDelayMs, signal))) return;
+    if (!failure && isChaosPath(route.path)) return serveChaos({ tenant, path: route.path, params: new URLSearchParams(route.query), record, res });
     const reply = failure
       ? failureReply(failure)
       : await routeApi({
