@@ -8,6 +8,7 @@ import * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
 import { fail, fromWire, ok } from '../protocol/wire.ts';
 import { holdLifeLock } from '../protocol/locks.ts';
+import { deferred } from '../internal/deferred.ts';
 import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LockedMessage, type ReadyMessage } from '../protocol/worker-api.ts';
 import { MAX_ITEMS, type InitializeInfo, type ItemInfo } from '../protocol/types.ts';
 import { ContextState, createContext, type HandlerContext } from './context.ts';
@@ -41,7 +42,14 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   let state: ContextState | null = null;
   let coordinator: Comlink.Remote<CoordinatorApi<MessagePort>> | null = null;
   // Refused (an opaque origin, say): the manager then relies on the worker's error events alone.
-  const lock = holdLifeLock((held) => target.postMessage({ type: 'syncmgr:locked', held }, []));
+  // The handler's own code runs only once the life lock is held (or refused), so a worker that
+  // ends from then on is seen through the lock at once; before, the handler time limit bounds it.
+  const locked = deferred<void>();
+  const lock = holdLifeLock((held) => {
+    target.postMessage({ type: 'syncmgr:locked', held }, []);
+    locked.resolve();
+  });
+  if (lock === null) locked.resolve();
   /** `initialize`'s answer, which `items` (sent right behind it) waits for. */
   let participating: Promise<boolean> = Promise.resolve(false);
   const needContext = () => {
@@ -51,6 +59,7 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   const api: HandlerApi<MessagePort> = {
     async initialize(port, info) {
       const answer = (async () => {
+        await locked.promise;
         // Kept for the worker's whole life, so Comlink's release on GC cannot cut it.
         coordinator = Comlink.wrap<CoordinatorApi<MessagePort>>(port);
         state = new ContextState();
