@@ -171,7 +171,7 @@ export function resolveRetry(where: string, value: unknown): FetchRetryOptions |
   };
   const out: FetchRetryOptions = { ...DEFAULT_FETCH_RETRY };
   for (const [key, raw] of Object.entries(value)) {
-    if (!(key in limits)) throw new SyncError('E_INVALIDARG', `${where}: unknown retry option '${key}'; known: ${Object.keys(limits).join(', ')}.`);
+    if (!Object.hasOwn(limits, key)) throw new SyncError('E_INVALIDARG', `${where}: unknown retry option '${key}'; known: ${Object.keys(limits).join(', ')}.`);
     if (raw === undefined) continue;
     const [min, max, integer] = limits[key as keyof FetchRetryOptions];
     if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < min || raw > max || (integer && !Number.isInteger(raw))) {

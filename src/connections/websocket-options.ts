@@ -125,7 +125,7 @@ export const WEBSOCKET_ENDPOINT: EndpointKind<ResolvedWebSocketEndpoint> = {
 /** Validates and fills in the robustness options of a WebSocket endpoint config (reconnect, heartbeat, sendBuffer, route). */
 export function resolveSocketOptions(where: string, c: Record<string, unknown>): ResolvedSocketOptions {
   const reconnect = c.reconnect === false ? null : merge<ReconnectOptions>(`${where}: reconnect`, c.reconnect, DEFAULT_RECONNECT, {
-    retries: [0, 1_000_000], minDelay: [0, 3_600_000], maxDelay: [0, 3_600_000], factor: [1, 100], jitter: [0, 1], minUptime: [0, 86_400_000],
+    retries: [0, 1_000_000, 'integer'], minDelay: [0, 3_600_000], maxDelay: [0, 3_600_000], factor: [1, 100], jitter: [0, 1], minUptime: [0, 86_400_000],
   });
   if (reconnect && reconnect.maxDelay < reconnect.minDelay) throw new SyncError('E_INVALIDARG', `${where}: reconnect.maxDelay must be ≥ reconnect.minDelay.`);
   let heartbeat: HeartbeatOptions | null = null;
@@ -141,25 +141,30 @@ export function resolveSocketOptions(where: string, c: Record<string, unknown>):
     heartbeat = resolved;
   }
   const sendBuffer = merge<SendBufferOptions>(`${where}: sendBuffer`, c.sendBuffer, DEFAULT_SEND_BUFFER, {
-    highWaterMark: [1, 1 << 30], maxBytes: [1, 1 << 30], maxQueuedFrames: [0, 1_000_000],
+    highWaterMark: [1, 1 << 30, 'integer'], maxBytes: [1, 1 << 30, 'integer'], maxQueuedFrames: [0, 1_000_000, 'integer'],
   });
   if (sendBuffer.maxBytes < sendBuffer.highWaterMark) throw new SyncError('E_INVALIDARG', `${where}: sendBuffer.maxBytes must be ≥ sendBuffer.highWaterMark.`);
   const receiveBuffer = merge<ReceiveBufferOptions>(`${where}: receiveBuffer`, c.receiveBuffer, DEFAULT_RECEIVE_BUFFER, {
-    maxBytes: [1, 1 << 30], maxFrames: [1, 1_000_000],
+    maxBytes: [1, 1 << 30, 'integer'], maxFrames: [1, 1_000_000, 'integer'],
   });
   if (c.route !== undefined && typeof c.route !== 'function') throw new SyncError('E_INVALIDARG', `${where}: route must be a function (frame, handlerIds) => handler id(s).`);
   return { reconnect, heartbeat, sendBuffer, receiveBuffer, route: (c.route as FrameRoute | undefined) ?? null };
 }
 
-function merge<T extends object>(where: string, value: unknown, defaults: Readonly<T>, ranges: { [K in keyof T]: [number, number] }): T {
+/** A number option's range; `'integer'`: a count, so whole numbers only. */
+type Range = readonly [min: number, max: number, whole?: 'integer'];
+
+function merge<T extends object>(where: string, value: unknown, defaults: Readonly<T>, ranges: { [K in keyof T]: Range }): T {
   if (value === undefined || value === true) return { ...defaults };
   if (typeof value !== 'object' || value === null) throw new SyncError('E_INVALIDARG', `${where} must be an object like { ${Object.keys(defaults).join(', ')} }.`);
   const out = { ...defaults } as Record<string, number>;
   for (const [key, n] of Object.entries(value)) {
-    const range = (ranges as Record<string, [number, number]>)[key];
+    // Own keys only: `constructor` or `__proto__` is no option.
+    const range = Object.hasOwn(ranges, key) ? (ranges as Record<string, Range>)[key] : undefined;
     if (!range) throw new SyncError('E_INVALIDARG', `${where}: unknown option '${key}'; known: ${Object.keys(ranges).join(', ')}.`);
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < range[0] || n > range[1]) {
-      throw new SyncError('E_INVALIDARG', `${where}.${key} must be a number from ${range[0]} to ${range[1]}, not ${JSON.stringify(n)}.`);
+    const [min, max, whole] = range;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max || (whole && !Number.isInteger(n))) {
+      throw new SyncError('E_INVALIDARG', `${where}.${key} must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}, not ${JSON.stringify(n)}.`);
     }
     out[key] = n;
   }

@@ -24,7 +24,7 @@ const OPTION_KEYS = ['trigger', 'handlers', 'items', 'cookie', 'mayBotherUser', 
 /** Checks `synchronize()` options against the registered handlers; every message names the option to fix. */
 export function validateSynchronizeOptions(options: unknown, handlers: ReadonlyMap<string, ResolvedHandler>): SynchronizeOptions {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) throw new SyncError('E_INVALIDARG', 'synchronize(options) takes an object like { trigger, handlers }.');
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new SyncError('E_INVALIDARG', 'synchronize(options) takes an object like { trigger, handlers }.');
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!OPTION_KEYS.includes(key)) throw new SyncError('E_INVALIDARG', `synchronize(): unknown option '${key}'; known: ${OPTION_KEYS.join(', ')}.`);
@@ -41,11 +41,15 @@ export function validateSynchronizeOptions(options: unknown, handlers: ReadonlyM
     if (!Array.isArray(o.handlers)) throw new SyncError('E_INVALIDARG', 'synchronize(): handlers must be an array of handler ids.');
     for (const id of o.handlers) known(id, 'handlers');
     if (new Set(o.handlers).size !== o.handlers.length) throw new SyncError('E_INVALIDARG', 'synchronize(): handlers lists a handler twice.');
+    if (o.handlers.length === 0) throw new SyncError('E_INVALIDARG', 'synchronize(): handlers lists no handler; leave it out for every registered handler.');
   }
   if (o.items !== undefined) {
     if (typeof o.items !== 'object' || o.items === null || Array.isArray(o.items)) throw new SyncError('E_INVALIDARG', 'synchronize(): items must map handler ids to arrays of item ids.');
     for (const [id, list] of Object.entries(o.items)) {
       known(id, 'items');
+      if (Array.isArray(o.handlers) && !o.handlers.includes(id)) {
+        throw new SyncError('E_INVALIDARG', `synchronize(): items names handler '${id}', which does not take part (handlers: ${o.handlers.join(', ')}); add it to handlers or drop it from items.`);
+      }
       if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new SyncError('E_INVALIDARG', `synchronize(): items['${id}'] must be an array of item ids.`);
     }
   }
