@@ -41,7 +41,6 @@ export function validateSynchronizeOptions(options: unknown, handlers: ReadonlyM
     if (!Array.isArray(o.handlers)) throw new SyncError('E_INVALIDARG', 'synchronize(): handlers must be an array of handler ids.');
     for (const id of o.handlers) known(id, 'handlers');
     if (new Set(o.handlers).size !== o.handlers.length) throw new SyncError('E_INVALIDARG', 'synchronize(): handlers lists a handler twice.');
-    if (o.handlers.length === 0) throw new SyncError('E_INVALIDARG', 'synchronize(): handlers lists no handler; leave it out for every registered handler.');
   }
   if (o.items !== undefined) {
     if (typeof o.items !== 'object' || o.items === null || Array.isArray(o.items)) throw new SyncError('E_INVALIDARG', 'synchronize(): items must map handler ids to arrays of item ids.');

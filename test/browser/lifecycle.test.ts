@@ -290,7 +290,7 @@ test('a worker that ends itself before it holds its Web Lock looks like a busy o
     defineHandler({ initialize: () => new Promise(() => {}), items: () => [{ id: 'a', name: 'A' }], synchronize() {} });
     self.close();
   `);
-  const m = bed.manager({ handlers: [{ ...gone, timeouts: { ready: 300, handler: 1500 } }, scripted('ok')] });
+  const m = bed.manager({ handlers: [{ ...gone, timeouts: { handler: 4000 } }, scripted('ok')] });
   const result = await m.synchronize().done;
   const h = result.handlers[0]!;
   expect([h.outcome, h.endedIn]).toEqual(['timed-out', 'initializing']);

@@ -24,7 +24,7 @@ describe('WebSocket endpoint robustness options', () => {
 
   test.each([
     [{ reconnect: { retry: 3 } }, /reconnect: unknown option 'retry'/],
-    [{ reconnect: { retries: -1 } }, /reconnect\.retries must be a number from 0/],
+    [{ reconnect: { retries: -1 } }, /reconnect\.retries must be a whole number from 0/],
     [{ reconnect: { jitter: 2 } }, /reconnect\.jitter must be a number from 0 to 1/],
     [{ reconnect: { minDelay: 500, maxDelay: 100 } }, /maxDelay must be ≥ reconnect\.minDelay/],
     [{ reconnect: 'yes' }, /reconnect must be an object/],
@@ -34,8 +34,8 @@ describe('WebSocket endpoint robustness options', () => {
     [{ heartbeat: 5 }, /heartbeat must be true, false or an object/],
     [{ sendBuffer: { highWaterMark: 10, maxBytes: 5 } }, /maxBytes must be ≥ sendBuffer\.highWaterMark/],
     [{ sendBuffer: { maxFrames: 5 } }, /sendBuffer: unknown option 'maxFrames'/],
-    [{ receiveBuffer: { maxFrames: 0 } }, /receiveBuffer\.maxFrames must be a number from 1/],
-    [{ receiveBuffer: { maxBytes: 2 ** 31 } }, /receiveBuffer\.maxBytes must be a number from 1 to/],
+    [{ receiveBuffer: { maxFrames: 0 } }, /receiveBuffer\.maxFrames must be a whole number from 1/],
+    [{ receiveBuffer: { maxBytes: 2 ** 31 } }, /receiveBuffer\.maxBytes must be a whole number from 1 to/],
     [{ receiveBuffer: { maxQueuedFrames: 5 } }, /receiveBuffer: unknown option 'maxQueuedFrames'/],
     [{ receiveBuffer: 'big' }, /receiveBuffer must be an object/],
     [{ route: 'all' }, /route must be a function/],

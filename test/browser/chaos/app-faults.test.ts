@@ -41,8 +41,13 @@ test.for(stops)('$stop while the handler is $phase: it ends cancelled in that ph
   const reports = bed.reports;
   const m = bed.manager({ storage: 'memory', handlers: [scripted('h', { timeouts: { cancel: 500 } })] });
   const abort = new AbortController();
+  // The manager's own word that the handler is in the phase: the worker's report travels on another channel and may come first.
+  const entered = new Promise<void>((resolve) => m.addEventListener('handlerstate', (e) => e.phase === phase && resolve()));
   const session = m.synchronize({ cookie: cookie({ h: script }), signal: abort.signal });
-  if (report) await reports.wait((r) => r.sessionId === session.id && r.phase === report, STEP_BOUND_MS);
+  if (report) {
+    await reports.wait((r) => r.sessionId === session.id && r.phase === report, STEP_BOUND_MS);
+    await within(entered, STEP_BOUND_MS, `the handler entering ${phase}`);
+  }
   if (stop === 'close') await within(m.close(), SESSION_BOUND_MS, 'manager.close()');
   else if (stop === 'cancel') session.cancel();
   else abort.abort();

@@ -178,7 +178,6 @@ const synchronizeCases: [string, unknown, string][] = [
   ['options a string', 'manual', 'options'],
   ['options a number', 1, 'options'],
   ['options an array', [], 'options'],
-  ['handlers empty', { handlers: [] }, 'handlers'],
   ['items of a handler that does not take part', { handlers: ['h'], items: { g: ['a'] } }, "'g'"],
   ['an unknown option', { triger: 'manual' }, 'triger'],
   ['trigger unknown', { trigger: 'cron' }, 'trigger'],
