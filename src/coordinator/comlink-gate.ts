@@ -9,13 +9,14 @@
  *   arguments; any other message with an id is answered with an
  *   `E_ACCESSDENIED` outcome (so a worker's call never hangs), and one
  *   without an id is dropped;
- * - answers from the worker ({@link wrapGated}) pass only as plain values or
- *   thrown errors, never as proxies.
+ * - answers from the worker ({@link wrapGated}) pass only as Outcomes of
+ *   plain data or as thrown errors of strings, never as proxies; anything
+ *   else fails the call with `E_FAIL`.
  *
  * Comlink stays the RPC: the gate is an Endpoint in front of a MessagePort.
  */
 import * as Comlink from 'comlink';
-import { SyncError } from '../protocol/sync-error.ts';
+import { SyncError, isSyncErrorCode } from '../protocol/sync-error.ts';
 import { fail } from '../protocol/wire.ts';
 
 type Listener = (event: MessageEvent) => void;
@@ -106,10 +107,35 @@ export function exposeGated<T extends { [K in keyof T]: (...args: never[]) => un
 export function wrapGated<T>(port: MessagePort): Comlink.Remote<T> {
   const judge = (data: unknown): Verdict => {
     if (!isPlainRecord(data) || typeof data.id !== 'string') return { pass: false };
-    if (data.type === 'RAW' && hasOnlyKeys(data, ['id', 'type', 'value'])) return { pass: true };
-    if (data.type === 'HANDLER' && data.name === 'throw' && hasOnlyKeys(data, ['id', 'type', 'name', 'value'])) return { pass: true };
-    const error = new SyncError('E_FAIL', 'The handler\'s worker answered the manager with something other than plain data (a proxy, say); the manager refused it.');
+    if (data.type === 'RAW' && hasOnlyKeys(data, ['id', 'type', 'value']) && isOutcome(data.value)) return { pass: true };
+    if (data.type === 'HANDLER' && data.name === 'throw' && hasOnlyKeys(data, ['id', 'type', 'name', 'value']) && isThrownError(data.value)) return { pass: true };
+    const error = new SyncError('E_FAIL', 'The handler\'s worker answered the manager with something other than an outcome of plain data (a proxy, say); the manager refused it.');
     return { pass: false, instead: { id: data.id, type: 'RAW', value: fail(error) } };
   };
   return Comlink.wrap<T>(gatedEndpoint(port, judge));
+}
+
+const MAX_CAUSES = 8;
+
+/** An error as the runtime sends it (protocol/wire.ts): strings where strings belong, a bounded chain of causes. */
+function isWireError(value: unknown, depth = 0): boolean {
+  if (!isPlainRecord(value) || !hasOnlyKeys(value, ['name', 'message', 'code', 'stack', 'cause'])) return false;
+  if (typeof value.name !== 'string' || typeof value.message !== 'string') return false;
+  if (value.code !== undefined && !isSyncErrorCode(value.code)) return false;
+  if (value.stack !== undefined && typeof value.stack !== 'string') return false;
+  return value.cause === undefined || (depth < MAX_CAUSES && isWireError(value.cause, depth + 1));
+}
+
+/** Every answer of the runtime is an Outcome (protocol/wire.ts); its value is checked by the call that asked. */
+function isOutcome(value: unknown): boolean {
+  if (!isPlainRecord(value)) return false;
+  if (value.ok === true) return hasOnlyKeys(value, ['ok', 'value']);
+  return value.ok === false && hasOnlyKeys(value, ['ok', 'error']) && isWireError(value.error);
+}
+
+/** What Comlink sends for a thrown Error: `{ isError: true, value: { message, name, stack } }`, strings only. */
+function isThrownError(value: unknown): boolean {
+  if (!isPlainRecord(value) || value.isError !== true || !hasOnlyKeys(value, ['isError', 'value'])) return false;
+  const error = value.value;
+  return isPlainRecord(error) && hasOnlyKeys(error, ['message', 'name', 'stack']) && Object.values(error).every((v) => typeof v === 'string');
 }

@@ -7,7 +7,7 @@
  */
 import * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
-import { toWire, unwrap, type Outcome } from '../protocol/wire.ts';
+import { fromWire, toWire, unwrap, type Outcome } from '../protocol/wire.ts';
 import { MAX_LOG_TEXT_LENGTH, type ItemInfo, type ItemStatus } from '../protocol/types.ts';
 import type { HandlerOutcome } from '../state/records.ts';
 import { HandlerStateEvent } from './events.ts';
@@ -115,7 +115,7 @@ export class HandlerSlot {
     } catch (error) {
       if (this.#stopping) return this.#finish(this.#stopping.outcome, this.#stopping.error);
       if (this.items.cancelled) return this.#finish('cancelled', cancelledError(id, error));
-      const reason = error instanceof Error ? error : new SyncError('E_FAIL', String(error));
+      const reason = error instanceof Error ? error : new SyncError('E_FAIL', fromWire(toWire(error)).message);
       // A worker that never became ready (factory threw, script failed, no handshake) counts as crashed.
       return this.#finish(this.#phase === 'starting' ? 'crashed' : 'failed', reason);
     } finally {

@@ -7,10 +7,10 @@
  */
 
 // An absolute URL inside text: scheme, optional userinfo (up to the last `@` of the
-// authority), host and path, optional query and fragment; it ends at white space or
+// authority, quotes and brackets included: a password may hold them), host and path, optional query and fragment; it ends at white space or
 // a character that commonly closes a quotation. The scheme's length is bounded so that
 // the search stays linear in the text, however long (messages quote what workers sent).
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)(?:[^\s/?#'"`<>()[\]{}]*@)?([^\s?#'"`<>()[\]{}]*)(\?[^\s#'"`<>()[\]{}]*)?(#[^\s'"`<>()[\]{}]*)?/gi;
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)(?:[^\s/?#]*@)?([^\s?#'"`<>()[\]{}]*)(\?[^\s#'"`<>()[\]{}]*)?(#[^\s'"`<>()[\]{}]*)?/gi;
 // Schemes whose query is a secret by convention (a WebSocket cannot send headers, so tokens ride in its URL).
 const TOKEN_SCHEMES = /^wss?:\/\/$/i;
 

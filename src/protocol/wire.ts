@@ -70,6 +70,11 @@ function describe(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      // An object whose toString and valueOf are not functions: what it is, at least.
+      return Object.prototype.toString.call(value);
+    }
   }
 }

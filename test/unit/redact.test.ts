@@ -17,6 +17,11 @@ describe('redaction of URLs in messages', () => {
     expect(redactUrls('(https://a:b@h/x?token=1) and HTTP://h/y#z')).toBe('(https://h/x) and HTTP://h/y');
   });
 
+  test("a password holding quotes, brackets or spaces' neighbours is removed whole", () => {
+    expect(redactCredentials("failed: https://u:p'ss@h/x")).toBe('failed: https://h/x');
+    expect(redactCredentials('failed: https://u:p(a)"ss@h/x')).toBe('failed: https://h/x');
+  });
+
   test('text without URLs is unchanged', () => {
     expect(redactCredentials('nothing here: a@b, x:y')).toBe('nothing here: a@b, x:y');
   });

@@ -34,7 +34,7 @@ describe('hostile messages on the callback port', () => {
     return async () => {
       await manager.close();
     };
-  }, 120_000);
+  }, 300_000);
 
   test.each(REFUSED)('%s is answered E_ACCESSDENIED, never reaching Comlink', (name) => {
     expect(answers.get(name)).toMatchObject({ type: 'RAW', value: { ok: false, error: { code: 'E_ACCESSDENIED', message: expect.stringMatching(/^The manager refused /) } } });
