@@ -34,6 +34,8 @@ export function resolveInside(base: URL, path: unknown, endpoint: string): URL {
   }
   const deny = (why: string) =>
     new SyncError('E_ACCESSDENIED', `fetch on endpoint '${endpoint}' refused path ${JSON.stringify(path)}: ${why}. Pass a path relative to the endpoint's base URL.`);
+  // The URL parser drops tabs and line breaks, which would join what the checks below saw apart (`%2\tf`).
+  if (/[\u0000-\u001f\u007f]/.test(path)) throw deny('it contains a control character (a tab or line break, say)');
   if (SCHEME.test(path)) throw deny('it is an absolute URL');
   if (path.startsWith('//')) throw deny('it names another host');
   if (path.includes('\\')) throw deny('it contains a backslash');
@@ -42,6 +44,9 @@ export function resolveInside(base: URL, path: unknown, endpoint: string): URL {
   if (hidden) throw deny(hidden);
   const url = new URL(path.startsWith('/') ? path.slice(1) : path, base);
   if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) throw deny('it leaves the endpoint');
+  // Checked again as it will be sent: whatever the parser made of the path must hold no hidden escape either.
+  const sent = hiddenEscape(url.pathname.slice(base.pathname.length));
+  if (sent) throw deny(sent);
   return url;
 }
 

@@ -81,6 +81,23 @@ describe('resolveInside', () => {
     }
   });
 
+  test.each([
+    '..%2\tf..%2\tfsecret',
+    '%2\te%2\te%2\tfsecret',
+    '..%\t2fsecret',
+    '..\n/secret',
+    'a\r%2fb',
+    'notes\u0000',
+  ])('refuses %j: a control character the URL parser would drop (joining an escape) or keep', (path) => {
+    try {
+      resolveInside(base, path, 'api');
+      expect.unreachable(`${JSON.stringify(path)} was allowed`);
+    } catch (error) {
+      expect(SyncError.is(error, 'E_ACCESSDENIED')).toBe(true);
+      expect((error as Error).message).toMatch(/control character/);
+    }
+  });
+
   test('a non-string path is E_INVALIDARG', () => {
     expect(() => resolveInside(base, 42, 'api')).toThrow(expect.objectContaining({ code: 'E_INVALIDARG' }));
   });

@@ -26,6 +26,9 @@ test('paths with encoded separators are refused with E_ACCESSDENIED and the serv
     '..%25252fsecret',
     '%252e%252e/secret',
     'reflect/..%25%32%66..%25%32%66secret',
+    '..%2\tf..%2\tfsecret',
+    '%2\te%2\te%2\tfsecret',
+    '..%\t2fsecret',
   ];
   const steps: Step[] = [
     { op: 'establish', name: 'api' },
