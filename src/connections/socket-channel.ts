@@ -31,8 +31,9 @@ export class SocketChannel {
   readonly #schedule: (fn: () => void) => void;
   /** Bytes of this channel's frames handed to the socket and not yet acknowledged. */
   unacked = 0;
-  /** Bytes of this channel's frames the connection holds for a reconnect. */
+  /** Bytes and frames of this channel's frames the connection holds for a reconnect. */
   heldBytes = 0;
+  heldFrames = 0;
   /** Frames refused over the send limit (never held, never sent). */
   refused = 0;
   /** The app has heard that this channel posted something that is not a message of the socket protocol. */
@@ -92,11 +93,13 @@ export class SocketChannel {
 
   /**
    * Whether a frame of `size` bytes from the worker fits `sendBuffer.maxBytes`
-   * (with what is on the socket and held for it). One that does not is
-   * refused: counted, and reported to the worker at the next tick.
+   * (with what is on the socket and held for it) and, when it is to be held
+   * for a reconnect (`held`), `sendBuffer.maxQueuedFrames`. One that does not
+   * is refused: counted, and reported to the worker at the next tick.
    */
-  admit(size: number): boolean {
-    if (this.unacked + this.heldBytes + size <= this.#limits.sendBuffer.maxBytes) return true;
+  admit(size: number, held: boolean): boolean {
+    const { maxBytes, maxQueuedFrames } = this.#limits.sendBuffer;
+    if (this.unacked + this.heldBytes + size <= maxBytes && (!held || this.heldFrames < maxQueuedFrames)) return true;
     this.refused += 1;
     if (this.#refusedToReport++ === 0 && this.#open) this.#schedule(this.#reportRefused);
     return false;
@@ -138,8 +141,8 @@ export class SocketChannel {
     const frames = this.#refusedToReport;
     this.#refusedToReport = 0;
     if (!this.open || frames === 0) return;
-    const { maxBytes } = this.#limits.sendBuffer;
-    const error = new SyncError('E_OUTOFMEMORY', `The manager refused ${frames} frame(s) of handler '${this.handlerId}': they would pass sendBuffer.maxBytes (${maxBytes}) of bytes not yet on the network. They were not sent. Send through the channel's send() and await it.`);
+    const { maxBytes, maxQueuedFrames } = this.#limits.sendBuffer;
+    const error = new SyncError('E_OUTOFMEMORY', `The manager refused ${frames} frame(s) of handler '${this.handlerId}': they would pass sendBuffer.maxBytes (${maxBytes}) of bytes not yet on the network, or sendBuffer.maxQueuedFrames (${maxQueuedFrames}) frames held for a reconnect. They were not sent. Send through the channel's send() and await it.`);
     this.#control({ type: 'refused', frames, error: toWire(error) });
   };
 

@@ -16,7 +16,7 @@
  * operating system can be lost too, and nothing in a browser tells.
  */
 import { SyncError } from '../protocol/sync-error.ts';
-import { frameSize, parseSocketUp, type Frame } from '../protocol/socket-messages.ts';
+import { frameSize, parseSocketUp, type Frame, type SocketClosed } from '../protocol/socket-messages.ts';
 import type { ChannelGrant } from '../protocol/worker-api.ts';
 import type { ConnectionState } from '../protocol/types.ts';
 import type { Connection, ConnectionCloseInfo, ConnectionObserver } from './connection.ts';
@@ -164,6 +164,7 @@ export class WebSocketConnection implements Connection {
     this.#held = [];
     for (const [channel, frame] of held) {
       channel.heldBytes -= frameSize(frame);
+      channel.heldFrames -= 1;
       this.#send(channel, frame);
     }
     // The first open is announced by the pool (`connectionopen`); a reopen is a state change.
@@ -257,14 +258,16 @@ export class WebSocketConnection implements Connection {
 
   #accept(channel: SocketChannel, frame: Frame): void {
     const size = frameSize(frame);
-    if (!channel.admit(size)) {
+    // A socket that is already closing (its close event not yet dispatched) would discard the frame: hold it.
+    const sendable = this.#state === 'open' && this.#ws.readyState === WebSocket.OPEN;
+    if (!channel.admit(size, !sendable)) {
       this.#unsent += 1;
       return;
     }
-    // A socket that is already closing (its close event not yet dispatched) would discard the frame: hold it.
-    if (this.#state === 'open' && this.#ws.readyState === WebSocket.OPEN) this.#send(channel, frame);
+    if (sendable) this.#send(channel, frame);
     else if (this.#state === 'open' || this.#state === 'reconnecting') {
       channel.heldBytes += size;
+      channel.heldFrames += 1;
       this.#held.push([channel, frame]);
     }
   }
@@ -393,7 +396,7 @@ export class WebSocketConnection implements Connection {
   }
 
   /** Ends every channel, returning to each the frames it could not send and those possibly lost. */
-  #end(state: 'failed' | 'closed', code: number, reason: string, wasClean: boolean, lost: Map<SocketChannel, Frame[]>): void {
+  #end(state: SocketClosed['state'], code: number, reason: string, wasClean: boolean, lost: Map<SocketChannel, Frame[]>): void {
     this.#state = state;
     const held = this.#held;
     this.#held = [];

@@ -118,7 +118,12 @@ test('a single frame larger than receiveBuffer.maxBytes still reaches a handler 
   expect(result.connections).toMatchObject([{ name: 'live', droppedFrames: 0 }]);
 });
 
-test('a worker posting straight onto its channel port is held to sendBuffer.maxBytes by the manager, and messages of no socket protocol are dropped and counted', async () => {
+const RAW_LIMITS = [
+  { limit: 'maxBytes', sendBuffer: { highWaterMark: 16, maxBytes: 16, maxQueuedFrames: 4096 } },
+  { limit: 'maxQueuedFrames', sendBuffer: { highWaterMark: 1 << 20, maxBytes: 1 << 20, maxQueuedFrames: 16 } },
+];
+
+test.for(RAW_LIMITS)('a worker posting straight onto its channel port while the socket reconnects is held to sendBuffer.$limit by the manager, and messages of no socket protocol are dropped and counted', { timeout: 30_000 }, async ({ sendBuffer }) => {
   const server = TestServer.create();
   // The worker takes its channel's port as the runtime sets its onmessage, then posts on it directly.
   const raw = inlineHandler('raw', `${RELEASED}
@@ -162,7 +167,7 @@ test('a worker posting straight onto its channel port is held to sendBuffer.maxB
     });
   `);
   const m = bed.manager({
-    endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), reconnect: { minDelay: 50, maxDelay: 100, retries: 1000 }, sendBuffer: { highWaterMark: 16, maxBytes: 16, maxQueuedFrames: 16 } } },
+    endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), reconnect: { minDelay: 50, maxDelay: 100, retries: 1000 }, sendBuffer } },
     handlers: [raw],
   });
   const errors: ConnectionEvent[] = [];
@@ -178,11 +183,11 @@ test('a worker posting straight onto its channel port is held to sendBuffer.maxB
   const state = await server.waitFor((s) => s.sockets.some((x) => x.open && x.receivedCount >= 16) && s);
   const reopened = state.sockets.filter((s) => s.open);
   expect(reopened).toHaveLength(1);
-  // 16 bytes of 1-byte frames were held for the reconnect and went out; the other 368 were refused, never held.
+  // 16 frames of 1 byte (16 bytes, or 16 frames) were held for the reconnect and went out; the other 368 were refused, never held.
   expect(reopened[0]!.received).toEqual(Array.from({ length: 16 }, () => 'x'));
   expect(refused.reduce((n, r) => n + r.frames, 0)).toBe(368);
   expect(refused[0]!.code).toBe('E_OUTOFMEMORY');
-  expect(refused[0]!.message).toMatch(/refused \d+ frame\(s\) of handler 'raw': they would pass sendBuffer.maxBytes \(16\)/);
+  expect(refused[0]!.message).toMatch(new RegExp(`refused \\d+ frame\\(s\\) of handler 'raw': they would pass sendBuffer.maxBytes \\(${sendBuffer.maxBytes}\\) .*maxQueuedFrames \\(${sendBuffer.maxQueuedFrames}\\)`));
   expect(errors).toHaveLength(1);
   expect(SyncError.is(errors[0]!.error, 'E_INVALIDARG')).toBe(true);
   expect(errors[0]!.error!.message).toMatch(/handler 'raw' posted a message on its channel that is neither a frame/);
@@ -191,4 +196,4 @@ test('a worker posting straight onto its channel port is held to sendBuffer.maxB
   expect(result.connections).toMatchObject([{ name: 'live', unsentFrames: 368, invalidMessages: 4 }]);
   expect((await server.state()).sockets.find((s) => s.id === reopened[0]!.id)!.receivedCount).toBe(16);
   await noLiveWorkers();
-}, 30_000);
+});
