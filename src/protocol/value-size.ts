@@ -10,7 +10,7 @@ import { MAX_STORE_VALUE_BYTES } from './types.ts';
 
 /** The estimate, and what makes the value unstorable (`null`: nothing). */
 export interface ValueCheck {
-  /** Estimated bytes: strings at two bytes per code unit, binary data at its byte length, eight bytes per number, plus keys; at least one per array slot. Past `limit`, a lower bound. */
+  /** Estimated bytes: strings at two bytes per code unit, binary data at its byte length, eight bytes per number, plus keys; at least one per array slot, collection entry and object key. Past `limit`, a lower bound. */
   size: number;
   /** Where and what, e.g. "value.mod is a WebAssembly.Module, which IndexedDB cannot store". */
   problem: string | null;
@@ -76,23 +76,30 @@ export function checkValue(value: unknown, limit = Number.POSITIVE_INFINITY, nam
     else if (o instanceof Date) total += 8;
     else if (o instanceof RegExp) total += 2 * o.source.length + 8;
     else if (o instanceof Map) {
+      // Entries, keys and slots cost at least a byte each, paid as they are visited: the walk stops
+      // at the limit instead of queueing every entry of a huge collection first.
       let i = 0;
       for (const [key, item] of o) {
+        if ((total += 1) > limit) break;
         stack.push([key, `${path} key ${i}`], [item, `${path} entry ${i}`]);
         i++;
       }
     } else if (o instanceof Set) {
       let i = 0;
-      for (const item of o) stack.push([item, `${path} entry ${i++}`]);
+      for (const item of o) {
+        if ((total += 1) > limit) break;
+        stack.push([item, `${path} entry ${i++}`]);
+      }
     } else if (Array.isArray(o)) {
       // Each slot costs at least a byte, holes included: the length is paid before any slot is visited.
       total += 8 + o.length;
       if (total > limit) break;
       for (let i = o.length - 1; i >= 0; i--) if (i in o) stack.push([o[i], `${path}[${i}]`]);
     } else {
-      for (const [key, item] of Object.entries(o)) {
-        total += 2 * key.length;
-        stack.push([item, `${path}.${key}`]);
+      for (const key in o) {
+        if (!Object.hasOwn(o, key)) continue;
+        if ((total += 2 * key.length + 1) > limit) break;
+        stack.push([(o as Record<string, unknown>)[key], `${path}.${key}`]);
       }
     }
   }

@@ -47,8 +47,9 @@ describe('estimateSize', () => {
     expect(estimateSize('abc')).toBe(6);
     expect(estimateSize(new ArrayBuffer(100))).toBe(100);
     expect(estimateSize(new Uint16Array(10))).toBe(20);
-    expect(estimateSize({ ab: 1 })).toBe(4 + 8);
-    expect(estimateSize(new Map([['k', 'v']]))).toBe(4);
+    // A key: two bytes a unit and one for the entry; a Map's entry: one, plus its key and value.
+    expect(estimateSize({ ab: 1 })).toBe(4 + 1 + 8);
+    expect(estimateSize(new Map([['k', 'v']]))).toBe(1 + 4);
     // An array: 8, one byte per slot, then its elements.
     expect(estimateSize([1, 2])).toBe(8 + 2 + 16);
   });
@@ -72,6 +73,22 @@ describe('checkValue', () => {
     expect(check.problem).toBeNull();
     // Bounded work: nowhere near the seconds a walk over every slot takes.
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  test('a Map of two million empty entries is over the limit after about a million of them: the walk pays for each entry as it visits it', () => {
+    let visited = 0;
+    class CountingMap<K, V> extends Map<K, V> {
+      override *[Symbol.iterator](): MapIterator<[K, V]> {
+        for (const entry of super[Symbol.iterator]()) {
+          visited++;
+          yield entry;
+        }
+      }
+    }
+    const big = new CountingMap<number, undefined>();
+    for (let i = 0; i < 2_000_000; i++) big.set(i, undefined);
+    expect(checkValue(big, 1 << 20).size).toBeGreaterThan(1 << 20);
+    expect(visited).toBeLessThan(1_100_000);
   });
 
   test('names what cannot be stored and where', () => {
