@@ -16,8 +16,8 @@
  * thread's JS heap (DevTools Runtime.getHeapUsage: the heap in use, and the
  * ArrayBuffer backing stores). The figure of a rep is the last sample taken
  * before the busy loop ended, less "before"; the table gives the median of
- * the reps (`--runs`, in rotating case order) and the peak until the
- * handler had drained or its channel closed.
+ * the reps (`--runs`, in rotating case order), and the highest reading while
+ * the loop ran.
  *
  * To compare two commits, run it in each tree with the same bench/ files:
  *
@@ -70,8 +70,11 @@ interface Rep {
   /** The last sample before the busy loop ended, and how long before its end it was taken. */
   end: Sample;
   endLeadMs: number;
+  /** The highest reading of each counter during the busy loop. */
   peak: Omit<Sample, 'at'>;
   flood: FloodResult;
+  /** Every sample from the start of the flood until the handler drained, less "before" (at: ms since busyStart). */
+  series: Sample[];
   outsideLoad: number;
   session: string;
 }
@@ -130,11 +133,19 @@ async function rep(origin: string, c: Case, run: number, count: number, busyMs: 
     await sampling;
     const end = samples.filter((s) => s.at <= flood.busyEnd).at(-1);
     if (!end || end.at < flood.busyStart) throw new Error('no sample was taken during the busy loop');
-    const during = samples.filter((s) => s.at >= flood.busyStart && s.at <= flood.drainedAt);
+    const during = samples.filter((s) => s.at >= flood.busyStart && s.at <= flood.busyEnd);
     const peakOf = (k: keyof Omit<Sample, 'at'>) => Math.max(...during.map((s) => s[k]));
     const peak = { rendererPrivate: peakOf('rendererPrivate'), rendererRss: peakOf('rendererRss'), treePrivate: peakOf('treePrivate'), heapUsed: peakOf('heapUsed'), backingStorage: peakOf('backingStorage') };
     const session = await page.call<{ described: string }>('closeServe', false);
-    return { case: label(c), run, before, end, endLeadMs: flood.busyEnd - end.at, peak, flood, outsideLoad: OutsideLoad.between(load0, load1), session: session.described };
+    const series = samples.map((s) => ({
+      at: s.at - flood.busyStart,
+      rendererPrivate: s.rendererPrivate - before.rendererPrivate,
+      rendererRss: s.rendererRss - before.rendererRss,
+      treePrivate: s.treePrivate - before.treePrivate,
+      heapUsed: s.heapUsed - before.heapUsed,
+      backingStorage: s.backingStorage - before.backingStorage,
+    }));
+    return { case: label(c), run, before, end, endLeadMs: flood.busyEnd - end.at, peak, flood, series, outsideLoad: OutsideLoad.between(load0, load1), session: session.described };
   } finally {
     await browser.close();
   }
@@ -194,7 +205,7 @@ export async function main(argv: string[]): Promise<void> {
   const lines = [
     `${args.count} frames toward a handler busy for ${args.busy} ms, ${args.label}: growth at the end of the busy loop, median of ${args.runs} (MiB)`,
     '',
-    '| case | renderer private | renderer RSS | main JS heap used | main ArrayBuffer stores | browser tree private | peak renderer private | handler got (before busy / in all) | channel close |',
+    '| case | renderer private | renderer RSS | main JS heap used | main ArrayBuffer stores | browser tree private | renderer private, peak while busy | handler got (before busy / in all) | channel close |',
     '|---|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const c of CASES) {
