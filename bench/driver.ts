@@ -639,7 +639,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-async function openPage(browser: Browser, url: string): Promise<CdpPage> {
+export async function openPage(browser: Browser, url: string): Promise<CdpPage> {
   const page = await browser.open(url);
   const deadline = Date.now() + 30_000;
   while ((await page.evaluate<string>('typeof window.bench').catch(() => 'undefined')) !== 'object') {

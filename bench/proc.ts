@@ -134,3 +134,22 @@ export class OutsideLoad {
     }
   }
 }
+
+export interface ProcessMemory {
+  /** Resident set (shared pages counted in full). */
+  rssKiB: number;
+  /** Private_Clean + Private_Dirty: pages only this process maps. */
+  privateKiB: number;
+}
+
+/** Resident and private memory of a process, from /proc/<pid>/smaps_rollup (kB); null when it is gone. */
+export function processMemory(pid: number): ProcessMemory | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return null;
+  }
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+  return { rssKiB: field('Rss'), privateKiB: field('Private_Clean') + field('Private_Dirty') };
+}

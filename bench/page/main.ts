@@ -128,14 +128,15 @@ function command(handlerId: string, cmd: Command<MessagePort>, transfer: Transfe
   });
 }
 
-async function closeServe(): Promise<{ outcome: string; connections: { name: string; closeCode: number | null }[] }> {
+/** Ends the serve session; unless `strict` is false, one that did not succeed throws. */
+async function closeServe(strict = true): Promise<{ outcome: string; described: string; connections: { name: string; closeCode: number | null }[] }> {
   const s = serveSession;
   if (!s) throw new Error('no serve session');
   await Promise.all(s.ids.map((id) => command(id, { op: 'finish' })));
   const result = await s.done;
   serveSession = null;
-  if (result.outcome !== 'succeeded') throw new Error(`serve session ${describe(result)}`);
-  return { outcome: result.outcome, connections: result.connections.map((c) => ({ name: c.name, closeCode: c.closeCode })) };
+  if (strict && result.outcome !== 'succeeded') throw new Error(`serve session ${describe(result)}`);
+  return { outcome: result.outcome, described: describe(result), connections: result.connections.map((c) => ({ name: c.name, closeCode: c.closeCode })) };
 }
 
 function describe(result: SessionResult): string {

@@ -45,6 +45,7 @@ export type Command<P> =
   | { op: 'up'; via: SocketVia; count: number; size: number }
   | { op: 'fetch'; via: FetchVia; path: string; bytes: number }
   | { op: 'progress'; count: number }
+  | { op: 'flood'; via: 'channel' | 'direct'; count: number; size: number; busyMs: number }
   | { op: 'finish' };
 
 /** Page → worker. */
@@ -69,6 +70,23 @@ export interface FetchResult {
   ms: number;
   bytes: number;
   chunks: number;
+}
+
+/**
+ * Answer of `flood` (bench/flood-memory.ts). Times are epoch ms (Date.now()),
+ * so the driver can place its own samples against the busy period.
+ */
+export interface FloodResult {
+  /** The synchronous loop ran from busyStart to busyEnd; it starts once the first frame arrived. */
+  busyStart: number;
+  busyEnd: number;
+  /** Frames the handler got before the loop (normally 1), and in all once it drained or its channel closed. */
+  receivedBeforeBusy: number;
+  received: number;
+  /** When the last frame was dispatched (or the channel closed). */
+  drainedAt: number;
+  /** Close code of the handler's channel, when it closed (4001: its receiveBuffer overflowed); else null. */
+  closeCode: number | null;
 }
 
 /** The raw progress baseline's worker: page → worker, then worker → page. */

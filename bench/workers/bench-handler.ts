@@ -8,7 +8,7 @@
  * on the side that starts it.
  */
 import { defineHandler, type FetchChannel, type HandlerContext, type WebSocketChannel } from '../../src/handler.ts';
-import type { BenchCookie, Command, CommandMessage, FetchResult, FetchVia, SocketVia, WorkerMessage } from '../shared/protocol.ts';
+import type { BenchCookie, Command, CommandMessage, FetchResult, FetchVia, FloodResult, SocketVia, WorkerMessage } from '../shared/protocol.ts';
 
 type Frame = string | ArrayBuffer;
 
@@ -143,6 +143,53 @@ async function fetchBody(via: FetchVia, path: string, bytes: number): Promise<Fe
   return { ms, bytes: size, chunks };
 }
 
+/** How long `flood` waits for the frames after its busy loop before it answers with what it has. */
+const FLOOD_DRAIN_MS = 120_000;
+
+/**
+ * The memory case (bench/flood-memory.ts): asks the server for `count` binary
+ * frames of `size` bytes, and once the first one arrived blocks the worker's
+ * event loop for `busyMs` with a synchronous loop (as a handler crunching data
+ * does); then takes what arrived until all frames are in, the channel closed,
+ * or FLOOD_DRAIN_MS passed.
+ */
+async function flood(via: 'channel' | 'direct', count: number, size: number, busyMs: number): Promise<FloodResult> {
+  const p = pipe(via);
+  let received = 0;
+  let closeCode: number | null = null;
+  let first!: () => void;
+  let finished!: () => void;
+  const firstFrame = new Promise<void>((resolve) => (first = resolve));
+  const drained = new Promise<void>((resolve) => (finished = resolve));
+  deliver = (frame) => {
+    if (typeof frame === 'string') throw new Error(`flood: unexpected text frame ${frame.slice(0, 80)}`);
+    received += 1;
+    if (received === 1) first();
+    if (received === count) finished();
+  };
+  const channel = via === 'channel' ? [...channels.values()].find((c): c is WebSocketChannel => c.kind === 'websocket') : undefined;
+  const onClose = (event: { code: number }) => {
+    closeCode = event.code;
+    first();
+    finished();
+  };
+  channel?.addEventListener('close', onClose);
+  const sending = p.send(`!burst ${count} ${size}`);
+  if (sending) await sending;
+  await firstFrame;
+  const receivedBeforeBusy = received;
+  const busyStart = Date.now();
+  while (Date.now() - busyStart < busyMs) { /* busy */ }
+  const busyEnd = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, FLOOD_DRAIN_MS)))]);
+  clearTimeout(timer);
+  const drainedAt = Date.now();
+  channel?.removeEventListener('close', onClose);
+  deliver = () => {};
+  return { busyStart, busyEnd, receivedBeforeBusy, received, drainedAt, closeCode };
+}
+
 async function progress(ctx: HandlerContext, count: number): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
@@ -183,6 +230,8 @@ async function run(command: Command<MessagePort>, ctx: HandlerContext): Promise<
       return fetchBody(command.via, command.path, command.bytes);
     case 'progress':
       return progress(ctx, command.count);
+    case 'flood':
+      return flood(command.via, command.count, command.size, command.busyMs);
     case 'finish':
       return 0;
   }
