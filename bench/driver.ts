@@ -19,6 +19,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { build, preview, type PreviewServer } from 'vite';
+import { LIFE_LOCK_DELAY } from '../src/protocol/locks.ts';
 import { chromiumPath } from '../scripts/chromium-path.ts';
 import { launchChromium, type Browser, type CdpPage } from './cdp.ts';
 import { OutsideLoad, countThreads, processTree, rendererPids, threadCpuMs } from './proc.ts';
@@ -380,8 +381,8 @@ class Run {
     const heapBefore = await this.heapUsed();
     const workerThreadsBefore = this.workerThreads();
     const run = await this.page.call<{ ms: number; failed: string[] }>('leakSessions', sessions);
-    // A worker asks for the lock it is counted by as it starts: one left running has it by now.
-    await sleep(150);
+    // A worker takes the lock it is counted by LIFE_LOCK_DELAY after it starts: one left running has it by now.
+    await sleep(LIFE_LOCK_DELAY + 150);
     // Terminated workers release their locks and threads asynchronously.
     let counts = await this.page.call<{ workerLocksHeld: number; workerLocksWaiting: number; serverOpenSockets: number }>('leakCounts');
     for (let i = 0; i < 30 && counts.workerLocksHeld + counts.workerLocksWaiting + counts.serverOpenSockets > 0; i++) {

@@ -8,6 +8,7 @@ export { ChannelCloseEvent, ChannelStateEvent, WebSocketChannel, type WebSocketC
 export { FetchChannel, type FetchInit, type ResponseBodyMode } from './runtime/fetch-channel.ts';
 export type { HandlerStore } from './runtime/handler-store.ts';
 export { SyncError, type SyncErrorCode } from './protocol/sync-error.ts';
+export { LIFE_LOCK_DELAY } from './protocol/locks.ts';
 export { MAX_ITEMS, MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from './protocol/types.ts';
 export type {
   ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,

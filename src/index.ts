@@ -23,6 +23,7 @@ export type { StateChanges, StateStore } from './storage/state-store.ts';
 export { IndexedDbStateStore, stateDatabaseName } from './storage/indexeddb-state-store.ts';
 export { MemoryStateStore } from './storage/memory-state-store.ts';
 export { STATE_FLUSH_INTERVAL } from './storage/write-batcher.ts';
+export { LIFE_LOCK_DELAY } from './protocol/locks.ts';
 export { DEFAULT_CONNECT_TIMEOUT, type Dynamic } from './connections/endpoint-common.ts';
 export type { EndpointConfig, FetchEndpoint, WebSocketEndpoint } from './connections/endpoint-config.ts';
 export {

@@ -70,25 +70,48 @@ export async function isHeld(locks: Locks, name: string): Promise<boolean> {
 }
 
 /**
- * Worker side: names this worker's life lock, asks for it at once and holds
- * it until the worker ends; `held(true)` once it is held, `held(false)` if Web
- * Locks refuse it (an opaque origin, say). `null` without Web Locks. The
- * request goes out only once the worker's thread is free: a worker busy with
- * synchronous work right after defineHandler() holds no lock until it is done.
+ * A handler worker asks for its life lock this many ms after `defineHandler()`,
+ * or at once when its `prepare()` or `synchronize()` is called first: a worker
+ * that ends sooner without doing either never pays for a Web Lock.
  */
-export function holdLifeLock(held: (ok: boolean) => void): string | null {
+export const LIFE_LOCK_DELAY = 100;
+
+/** A handler worker's life lock, as the worker holds it. */
+export interface LifeLock {
+  readonly name: string;
+  /** Asks for the lock now, if not asked yet; resolves once it is held or refused. */
+  take(): Promise<void>;
+}
+
+/**
+ * Worker side: names this worker's life lock and asks for it
+ * {@link LIFE_LOCK_DELAY} from now (or at `take()`), holding it until the
+ * worker ends; `held(true)` once it is held, `held(false)` if Web Locks refuse
+ * it (an opaque origin, say). `null` without Web Locks. Neither the timer nor
+ * the grant can be heard while the worker's thread is busy: a worker busy with
+ * synchronous work holds no lock until it is done.
+ */
+export function lifeLock(held: (ok: boolean) => void): LifeLock | null {
   const locks = lockManager();
   if (!locks) return null;
   const name = workerLockName();
-  try {
-    locks.request(name, () => {
-      held(true);
-      return new Promise<never>(() => {});
-    }).catch(() => held(false));
-  } catch {
-    held(false);
-  }
-  return name;
+  let taking: Promise<void> | null = null;
+  const take = () => (taking ??= new Promise<void>((settled) => {
+    const done = (ok: boolean) => {
+      held(ok);
+      settled();
+    };
+    try {
+      locks.request(name, () => {
+        done(true);
+        return new Promise<never>(() => {});
+      }).catch(() => done(false));
+    } catch {
+      done(false);
+    }
+  }));
+  setTimeout(() => void take(), LIFE_LOCK_DELAY);
+  return { name, take };
 }
 
 /**

@@ -2,13 +2,13 @@
  * `defineHandler()`: turns a worker module into a sync handler. It exposes the
  * handler to the manager over Comlink on a private MessagePort, posts the
  * ready handshake at once, and holds a Web Lock for the worker's life (so the
- * manager notices if the worker dies), which it asks for a moment later.
+ * manager notices if the worker dies), which it asks for a moment later, or
+ * at once when the handler's work (prepare, synchronize) begins.
  */
 import * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
 import { fail, fromWire, ok } from '../protocol/wire.ts';
-import { holdLifeLock } from '../protocol/locks.ts';
-import { deferred } from '../internal/deferred.ts';
+import { lifeLock } from '../protocol/locks.ts';
 import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LockedMessage, type ReadyMessage } from '../protocol/worker-api.ts';
 import { MAX_ITEMS, type InitializeInfo, type ItemInfo } from '../protocol/types.ts';
 import { ContextState, createContext, type HandlerContext } from './context.ts';
@@ -42,14 +42,10 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   let state: ContextState | null = null;
   let coordinator: Comlink.Remote<CoordinatorApi<MessagePort>> | null = null;
   // Refused (an opaque origin, say): the manager then relies on the worker's error events alone.
-  // The handler's own code runs only once the life lock is held (or refused), so a worker that
-  // ends from then on is seen through the lock at once; before, the handler time limit bounds it.
-  const locked = deferred<void>();
-  const lock = holdLifeLock((held) => {
-    target.postMessage({ type: 'syncmgr:locked', held }, []);
-    locked.resolve();
-  });
-  if (lock === null) locked.resolve();
+  // prepare() and synchronize(), where a handler's work is, run only once the life lock is held (or
+  // refused), so a worker that ends from then on is seen through the lock at once; before, the
+  // handler time limit bounds it.
+  const life = lifeLock((held) => target.postMessage({ type: 'syncmgr:locked', held }, []));
   /** `initialize`'s answer, which `items` (sent right behind it) waits for. */
   let participating: Promise<boolean> = Promise.resolve(false);
   const needContext = () => {
@@ -59,7 +55,6 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   const api: HandlerApi<MessagePort> = {
     async initialize(port, info) {
       const answer = (async () => {
-        await locked.promise;
         // Kept for the worker's whole life, so Comlink's release on GC cannot cut it.
         coordinator = Comlink.wrap<CoordinatorApi<MessagePort>>(port);
         state = new ContextState();
@@ -84,6 +79,7 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
     // Context calls the handler did not await are delivered before the answer (see ContextState.track).
     async prepare(itemIds) {
       try {
+        await life?.take();
         const answer = (await handler.prepare?.(itemIds, needContext())) !== false;
         await state?.settled();
         return ok(answer);
@@ -94,6 +90,7 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
     },
     async synchronize(itemIds) {
       try {
+        await life?.take();
         const ctx = needContext();
         try {
           await handler.synchronize(itemIds, ctx);
@@ -116,7 +113,7 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   };
   const { port1, port2 } = new MessageChannel();
   Comlink.expose(api, port1);
-  target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, port: port2, lock, prepares: typeof handler.prepare === 'function' }, [port2]);
+  target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, port: port2, lock: life?.name ?? null, prepares: typeof handler.prepare === 'function' }, [port2]);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { cookie, liveWorkersReach, scripted, type Report, type Script, type TestBed } from '../../fixtures/harness.ts';
 import type { TestServer } from '../../fixtures/server.ts';
-import { type ConnectionEvent, type EndpointConfig, type HandlerRegistration, type SessionResult, type SyncManager, type SyncManagerOptions, type SyncSession } from '../../../src/index.ts';
+import { LIFE_LOCK_DELAY, type ConnectionEvent, type EndpointConfig, type HandlerRegistration, type SessionResult, type SyncManager, type SyncManagerOptions, type SyncSession } from '../../../src/index.ts';
 
 /** Generous bounds: the machine is shared, so they are far above what a case takes. */
 export const SESSION_BOUND_MS = 30_000;
@@ -45,12 +45,12 @@ export async function ended(session: SyncSession, ...servers: TestServer[]): Pro
 
 /**
  * Waits until no handler worker is alive. A worker is counted once it holds
- * its lock, which it asks for as it starts (granted once its thread is free);
- * the workers of a session start after `startedAt`, so only the part of a
- * margin for the grant that has not passed since is waited out before counting.
+ * its lock, LIFE_LOCK_DELAY after it started; the workers of a session start
+ * after `startedAt`, so only the part of that delay (and a margin for the
+ * grant) that has not passed since is waited out before counting.
  */
 export async function noWorkerSince(startedAt: number): Promise<void> {
-  const left = startedAt + 150 - Date.now();
+  const left = startedAt + LIFE_LOCK_DELAY + 150 - Date.now();
   if (left > 0) await new Promise((r) => setTimeout(r, left));
   await liveWorkersReach(0, 10_000);
 }
