@@ -104,8 +104,8 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
     prepares = ready.prepares;
     const lock = ready.lock;
     if (lock !== null && hasWebLocks()) {
-      // The worker asks for its lock LIFE_LOCK_DELAY after defineHandler(), or when its prepare() or
-      // synchronize() begins (which wait for the grant); both the timer and the grant need its thread
+      // The worker asks for its lock LIFE_LOCK_DELAY after defineHandler(), or when initialize() is
+      // called (prepare() and synchronize() wait for the grant); the timer and the grant need its thread
       // free, and synchronous work at its start (compiling a large WASM module, say) holds them up
       // for as long as it runs. A busy worker and one that ended before holding its lock look the
       // same from here, so there is no deadline for the lock: until it is held, the handler's own

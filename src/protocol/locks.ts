@@ -71,8 +71,8 @@ export async function isHeld(locks: Locks, name: string): Promise<boolean> {
 
 /**
  * A handler worker asks for its life lock this many ms after `defineHandler()`,
- * or at once when its `prepare()` or `synchronize()` is called first: a worker
- * that ends sooner without doing either never pays for a Web Lock.
+ * or sooner, when the manager calls its `initialize()`: a worker that ends
+ * sooner without being asked never pays for a Web Lock.
  */
 export const LIFE_LOCK_DELAY = 100;
 

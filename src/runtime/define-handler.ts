@@ -3,7 +3,7 @@
  * handler to the manager over Comlink on a private MessagePort, posts the
  * ready handshake at once, and holds a Web Lock for the worker's life (so the
  * manager notices if the worker dies), which it asks for a moment later, or
- * at once when the handler's work (prepare, synchronize) begins.
+ * when initialize() is called; prepare() and synchronize() wait for it.
  */
 import * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
@@ -54,6 +54,8 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   };
   const api: HandlerApi<MessagePort> = {
     async initialize(port, info) {
+      // Asked for now, awaited in prepare()/synchronize(): the grant's round trip overlaps those of initialize() and items().
+      void life?.take();
       const answer = (async () => {
         // Kept for the worker's whole life, so Comlink's release on GC cannot cut it.
         coordinator = Comlink.wrap<CoordinatorApi<MessagePort>>(port);
