@@ -268,7 +268,7 @@ test('a worker factory that throws gives outcome crashed with E_FAIL and its cau
 
 test('a worker that calls self.close() once it holds its Web Lock is detected through the lock at once, not at a time limit', async () => {
   void bed.reports; // listening before the session starts
-  // timeouts.ready (8 s) covers the handshake only; once the worker holds its lock (it asks as it starts), the lock tells of its end at once.
+  // timeouts.ready (8 s) covers the handshake only; once the worker holds its lock (synchronize() waits for it), the lock tells of its end at once.
   const m = bed.manager({ handlers: [{ ...scripted('h1'), timeouts: { ready: 8000 } }, scripted('ok')] });
   const session = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'progress', item: 'a', update: { status: 'updating' } }, { op: 'wait', ms: 300 }, { op: 'close-self' }] } }) });
   const t0 = performance.now();
