@@ -5,24 +5,13 @@
  * whose open throws (private mode), a write refused for quota, and a real
  * blocked upgrade that never answers.
  */
-import { afterEach, beforeEach, expect, test } from 'vitest';
-import { cookie, scripted, testBed } from '../fixtures/harness.ts';
+import { expect, test } from 'vitest';
+import { cookie, noUnhandledRejections, scripted, testBed } from '../fixtures/harness.ts';
 import {
   IndexedDbStateStore, stateDatabaseName, type StateChanges, type StateStore, type StorageFallbackEvent, type SyncManager,
 } from '../../src/index.ts';
 
-let unhandled: unknown[] = [];
-const onUnhandled = (e: PromiseRejectionEvent) => unhandled.push(e.reason);
-beforeEach(() => {
-  unhandled = [];
-  addEventListener('unhandledrejection', onUnhandled);
-});
-// Registered before the bed's, so it runs after it (after-hooks run in reverse order): once the managers are closed.
-afterEach(async () => {
-  await new Promise((r) => setTimeout(r, 50));
-  removeEventListener('unhandledrejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+noUnhandledRejections();
 const bed = testBed();
 
 function tracked(options: Parameters<typeof bed.manager>[0]): { m: SyncManager; fallbacks: StorageFallbackEvent[] } {

@@ -8,21 +8,11 @@
 import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
 import { inlineHandler, noLiveWorkers, testBed } from '../fixtures/harness.ts';
-import type { Report } from '../fixtures/harness.ts';
 import { SyncError, type ConnectionEvent } from '../../src/index.ts';
 
 const bed = testBed();
 
-function reportOf(sessionId: string, handlerId: string, phase: string, timeout = 15_000): Promise<Report> {
-  return bed.reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === phase, timeout);
-}
 
-/** A handler that waits (after `before`) until the test releases it, keeping the session alive. */
-const HOLDER = `
-  const released = (ctx) => new Promise((resolve) => bus.addEventListener('message', (e) => {
-    if (e.data?.type === 'release' && e.data.sessionId === ctx.sessionId && e.data.handlerId === ctx.handlerId) resolve();
-  }));
-`;
 
 test('frames still in the socket buffer when it drops are reported as possibly lost: a contiguous suffix, none of them received', async () => {
   const server = TestServer.create();
@@ -58,10 +48,10 @@ test('frames still in the socket buffer when it drops are reported as possibly l
   };
   bed.cleanup(() => (WebSocket.prototype.send = send));
   const session = m.synchronize();
-  await reportOf(session.id, 'sender', 'sent');
+  await bed.reports.phase(session.id, 'sender', 'sent');
   await expect.poll(() => handed, { timeout: 15_000 }).toBe(COUNT);
   expect(await server.drop('stall')).toBe(1);
-  const lost = (await reportOf(session.id, 'sender', 'lost')).value as number[];
+  const lost = (await bed.reports.phase(session.id, 'sender', 'lost')).value as number[];
   await server.faults({ stall: [] });
   const result = await session.done;
 
@@ -99,7 +89,7 @@ test('a send after the handler returned is refused with E_UNEXPECTED and its cha
       },
     });
   `);
-  const holder = inlineHandler('holder', `${HOLDER}
+  const holder = inlineHandler('holder', `
     defineHandler({
       items: () => [{ id: 'a', name: 'a' }],
       async synchronize(ids, ctx) {
@@ -111,11 +101,11 @@ test('a send after the handler returned is refused with E_UNEXPECTED and its cha
   `);
   const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [early, holder] });
   const session = m.synchronize();
-  await reportOf(session.id, 'holder', 'holding');
-  const late = (await reportOf(session.id, 'early', 'late')).value as Record<string, unknown>;
+  await bed.reports.phase(session.id, 'holder', 'holding');
+  const late = (await bed.reports.phase(session.id, 'early', 'late')).value as Record<string, unknown>;
   expect(late).toMatchObject({ threw: true, code: 'E_UNEXPECTED', readyState: 3, state: 'closed' });
   expect(late.message).toMatch(/handler 'early' has finished \(its synchronize\(\) returned\), so the frame was not sent/);
-  expect((await reportOf(session.id, 'early', 'close')).value).toEqual({ code: 1000, reason: 'the handler finished', readyState: 3 });
+  expect((await bed.reports.phase(session.id, 'early', 'close')).value).toEqual({ code: 1000, reason: 'the handler finished', readyState: 3 });
   // Every frame of the burst reached the server, and 'late' never did.
   const state = await server.waitFor((s) => s.sockets[0]!.receivedCount >= 200 && s);
   bed.reports.release(session.id, 'holder');
@@ -129,7 +119,7 @@ test('a send after the handler returned is refused with E_UNEXPECTED and its cha
 
 test('a route answer that names no handler of the socket (unknown id, a number, an array with one) sends the frame to every handler and says so; an empty array sends it to none', async () => {
   const server = TestServer.create();
-  const listener = (id: string) => inlineHandler(id, `${HOLDER}
+  const listener = (id: string) => inlineHandler(id, `
     defineHandler({
       items: () => [{ id: 'a', name: 'a' }],
       async synchronize(ids, ctx) {
@@ -152,8 +142,8 @@ test('a route answer that names no handler of the socket (unknown id, a number, 
   const errors: ConnectionEvent[] = [];
   m.addEventListener('connectionerror', (e) => errors.push(e));
   const session = m.synchronize();
-  await reportOf(session.id, 'a', 'listening');
-  await reportOf(session.id, 'b', 'listening');
+  await bed.reports.phase(session.id, 'a', 'listening');
+  await bed.reports.phase(session.id, 'b', 'listening');
   for (const frame of ['ghost', 'number', 'mixed', 'to-a', 'none', 'end']) await server.send(frame, 'live');
   for (const id of ['a', 'b']) await bed.reports.wait((r) => r.sessionId === session.id && r.handlerId === id && r.value === 'end');
   const frames = (id: string) => bed.reports.of(id, 'frame').filter((r) => r.sessionId === session.id).map((r) => r.value);
@@ -208,7 +198,7 @@ test('send() refuses a function, a Symbol, an object, a detached ArrayBuffer and
   `);
   const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [h] });
   const session = m.synchronize();
-  const tries = (await reportOf(session.id, 'h', 'tries')).value as Record<string, { threw: boolean; code?: string; syncError?: boolean; message?: string }>;
+  const tries = (await bed.reports.phase(session.id, 'h', 'tries')).value as Record<string, { threw: boolean; code?: string; syncError?: boolean; message?: string }>;
   for (const name of ['function', 'symbol', 'object', 'detached', 'detachedView', 'twice', 'twiceView']) {
     expect(tries[name], name).toMatchObject({ threw: true, code: 'E_INVALIDARG', syncError: true });
     expect(tries[name]!.message, name).toMatch(/^send\(data\) on the channel to endpoint 'live'/);
@@ -219,7 +209,7 @@ test('send() refuses a function, a Symbol, an object, a detached ArrayBuffer and
   expect(tries.detached!.message).toMatch(/this ArrayBuffer is detached/);
   expect(tries.detachedView!.message).toMatch(/this ArrayBuffer is detached/);
   expect(tries.twice!.message).toMatch(/this ArrayBuffer was already sent \(a sent ArrayBuffer is transferred\); send a copy/);
-  expect((await reportOf(session.id, 'h', 'echo')).value).toBe('alive');
+  expect((await bed.reports.phase(session.id, 'h', 'echo')).value).toBe('alive');
   const result = await session.done;
   expect(result.handlers[0]!.outcome).toBe('succeeded');
   const state = await server.state();

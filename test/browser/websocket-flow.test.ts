@@ -7,20 +7,11 @@
 import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
 import { inlineHandler, noLiveWorkers, testBed } from '../fixtures/harness.ts';
-import type { Report } from '../fixtures/harness.ts';
 import { SyncError, type ConnectionEvent } from '../../src/index.ts';
 
 const bed = testBed();
 
-function reportOf(sessionId: string, handlerId: string, phase: string, timeout = 20_000): Promise<Report> {
-  return bed.reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === phase, timeout);
-}
 
-const RELEASED = `
-  const released = (ctx) => new Promise((resolve) => bus.addEventListener('message', (e) => {
-    if (e.data?.type === 'release' && e.data.sessionId === ctx.sessionId && e.data.handlerId === ctx.handlerId) resolve();
-  }));
-`;
 
 test('a handler that blocks its event loop while the server floods gets its channel closed with E_OUTOFMEMORY at receiveBuffer; another handler on the socket gets every frame', async () => {
   const server = TestServer.create();
@@ -44,7 +35,7 @@ test('a handler that blocks its event loop while the server floods gets its chan
       },
     });
   `);
-  const steady = inlineHandler('steady', `${RELEASED}
+  const steady = inlineHandler('steady', `
     defineHandler({
       items: () => [{ id: 'a', name: 'a' }],
       async synchronize(ids, ctx) {
@@ -73,12 +64,12 @@ test('a handler that blocks its event loop while the server floods gets its chan
   const errors: ConnectionEvent[] = [];
   m.addEventListener('connectionerror', (e) => errors.push(e));
   const session = m.synchronize();
-  await reportOf(session.id, 'steady', 'listening');
-  await reportOf(session.id, 'busy', 'blocking');
+  await bed.reports.phase(session.id, 'steady', 'listening', 20_000);
+  await bed.reports.phase(session.id, 'busy', 'blocking', 20_000);
   bed.reports.release(session.id, 'steady');
   // The steady handler takes every frame although the flood is 10 times its receive buffer: its runtime acknowledges them as it takes them.
-  expect((await reportOf(session.id, 'steady', 'all')).value).toBe(FRAMES);
-  const closed = (await reportOf(session.id, 'busy', 'closed')).value as { code: number; dropped: number; error: { code: string; message: string }; count: number; readyState: number };
+  expect((await bed.reports.phase(session.id, 'steady', 'all', 20_000)).value).toBe(FRAMES);
+  const closed = (await bed.reports.phase(session.id, 'busy', 'closed', 20_000)).value as { code: number; dropped: number; error: { code: string; message: string }; count: number; readyState: number };
   expect(closed.code).toBe(4001);
   expect(closed.readyState).toBe(3);
   expect(closed.dropped).toBe(1);
@@ -111,9 +102,9 @@ test('a single frame larger than receiveBuffer.maxBytes still reaches a handler 
   `);
   const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), receiveBuffer: { maxBytes: 1024 } } }, handlers: [h] });
   const session = m.synchronize();
-  await reportOf(session.id, 'h', 'listening');
+  await bed.reports.phase(session.id, 'h', 'listening', 20_000);
   expect(await server.sendBinary(100_000, 'live')).toBe(1);
-  expect((await reportOf(session.id, 'h', 'got')).value).toBe(100_000);
+  expect((await bed.reports.phase(session.id, 'h', 'got', 20_000)).value).toBe(100_000);
   const result = await session.done;
   expect(result.connections).toMatchObject([{ name: 'live', droppedFrames: 0 }]);
 });
@@ -126,7 +117,7 @@ const RAW_LIMITS = [
 test.for(RAW_LIMITS)('a worker posting straight onto its channel port while the socket reconnects is held to sendBuffer.$limit by the manager, and messages of no socket protocol are dropped and counted', { timeout: 30_000 }, async ({ sendBuffer }) => {
   const server = TestServer.create();
   // The worker takes its channel's port as the runtime sets its onmessage, then posts on it directly.
-  const raw = inlineHandler('raw', `${RELEASED}
+  const raw = inlineHandler('raw', `
     const setter = Object.getOwnPropertyDescriptor(MessagePort.prototype, 'onmessage');
     let captured = null;
     Object.defineProperty(MessagePort.prototype, 'onmessage', {
@@ -173,13 +164,13 @@ test.for(RAW_LIMITS)('a worker posting straight onto its channel port while the 
   const errors: ConnectionEvent[] = [];
   m.addEventListener('connectionerror', (e) => errors.push(e));
   const session = m.synchronize();
-  await reportOf(session.id, 'raw', 'ready');
+  await bed.reports.phase(session.id, 'raw', 'ready', 20_000);
   await server.faults({ refuse: ['live'] });
   expect(await server.drop('live')).toBe(1);
   // The manager has seen every raw post (it refused 368 of them) while the socket was down.
-  const refused = (await reportOf(session.id, 'raw', 'refused')).value as { frames: number; code: string; message: string }[];
+  const refused = (await bed.reports.phase(session.id, 'raw', 'refused', 20_000)).value as { frames: number; code: string; message: string }[];
   await server.faults({ refuse: [] });
-  await reportOf(session.id, 'raw', 'reopened');
+  await bed.reports.phase(session.id, 'raw', 'reopened', 20_000);
   const state = await server.waitFor((s) => s.sockets.some((x) => x.open && x.receivedCount >= 16) && s);
   const reopened = state.sockets.filter((s) => s.open);
   expect(reopened).toHaveLength(1);

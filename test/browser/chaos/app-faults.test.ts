@@ -7,23 +7,12 @@
  * ctx.store whatever the key says. Each case ends with no hang and no leak
  * (cases.ts, `ended`).
  */
-import { afterEach, beforeEach, expect, test } from 'vitest';
-import { cookie, liveWorkers, scripted, scriptedWorker, testBed, type Script } from '../../fixtures/harness.ts';
+import { expect, test } from 'vitest';
+import { cookie, liveWorkers, noUnhandledRejections, scripted, scriptedWorker, testBed, type Script } from '../../fixtures/harness.ts';
 import { IndexedDbStateStore, stateDatabaseName, type StateStore, type StorageFallbackEvent, type SyncManager, type SyncSession } from '../../../src/index.ts';
 import { ended, noWorkerSince, start, value, within, SESSION_BOUND_MS, STEP_BOUND_MS } from './cases.ts';
 
-let unhandled: unknown[] = [];
-const onUnhandled = (e: PromiseRejectionEvent) => unhandled.push(e.reason);
-beforeEach(() => {
-  unhandled = [];
-  addEventListener('unhandledrejection', onUnhandled);
-});
-// Registered before the bed's, so it runs after it: once the managers are closed.
-afterEach(async () => {
-  await new Promise((r) => setTimeout(r, 50));
-  removeEventListener('unhandledrejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
+noUnhandledRejections();
 const bed = testBed();
 
 // ---- stopping a session at each phase ----
