@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { endpointServer } from './demo/server/plugin.ts';
 import { chromiumPath } from './scripts/chromium-path.ts';
+import { browserProject } from './test/engines/browser-project.ts';
 
 // One config for the demo (vite / vite preview), the library build and both test projects.
 export default defineConfig({
@@ -26,21 +27,12 @@ export default defineConfig({
         extends: true,
         test: { name: 'unit', environment: 'node', include: ['test/unit/**/*.test.ts'] },
       },
-      {
-        extends: true,
-        test: {
-          name: 'browser',
-          include: ['test/browser/**/*.test.ts'],
-          testTimeout: 20_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            screenshotFailures: false,
-            provider: playwright({ launchOptions: { executablePath: chromiumPath() } }),
-            instances: [{ browser: 'chromium' }],
-          },
-        },
-      },
+      // `npm test` runs Chromium only; test/engines/ holds Firefox and WebKit.
+      browserProject('browser', {
+        headless: true,
+        provider: playwright({ launchOptions: { executablePath: chromiumPath() } }),
+        instances: [{ browser: 'chromium' }],
+      }),
     ],
   },
 });

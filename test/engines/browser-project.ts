@@ -1,0 +1,24 @@
+import type { TestProjectInlineConfiguration } from 'vitest/config';
+
+type BrowserOptions = NonNullable<NonNullable<TestProjectInlineConfiguration['test']>['browser']>;
+
+/** Where each engine's suite lives; the same files run in every engine. */
+export const BROWSER_SUITE = ['test/browser/**/*.test.ts'];
+
+/**
+ * One browser project of the suite: the same test files in every engine, with
+ * the engine's own driver. `name` is what vitest prints before each file
+ * (`|chromium|`, `|firefox|`, `|webkit|`).
+ */
+export function browserProject(name: string, browser: BrowserOptions, extra: { globalSetup?: string[] } = {}): TestProjectInlineConfiguration {
+  return {
+    extends: true,
+    test: {
+      name,
+      include: BROWSER_SUITE,
+      testTimeout: 20_000,
+      ...extra,
+      browser: { enabled: true, screenshotFailures: false, ...browser },
+    },
+  };
+}
