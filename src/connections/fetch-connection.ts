@@ -156,7 +156,12 @@ export class FetchConnection implements Connection {
       const extra = await evaluateWithin(this.#endpoint.headers, signal, this.#endpoint.connectTimeout, `Endpoint '${this.name}': its headers function`);
       checkHeaders(`endpoint '${this.name}'`, extra);
       for (const [k, v] of Object.entries(extra)) {
-        headers.set(k, v);
+        try {
+          headers.set(k, v);
+        } catch (cause) {
+          // The value may be a token: name the header, never quote it.
+          throw new SyncError('E_INVALIDARG', `Endpoint '${this.name}': its headers function gave header ${JSON.stringify(k)} a name or value that is not a valid HTTP header (no line breaks, no control characters, a name of token characters).`, { cause: new TypeError('invalid header') });
+        }
         secrets.add(k, v);
       }
     }
@@ -262,9 +267,17 @@ export class FetchConnection implements Connection {
       if (message.body !== null) init.body = message.body;
       const idempotent = message.idempotent ?? (headers.has('idempotency-key') ? true : null);
       const context = { method: message.method, idempotent, attempt, now: Date.now() };
+      // What the engine refuses to send (a URL with credentials, a header it forbids, a body on GET in an
+      // engine that reports one) throws here, before any network activity: final, never retried.
+      let request: Request;
+      try {
+        request = new Request(url, init);
+      } catch (cause) {
+        throw new SyncError('E_INVALIDARG', `Endpoint '${this.name}': ${what} cannot be sent, the browser refuses it: ${causeMessage(cause)}. Check the endpoint's url and headers.`, { cause });
+      }
       let response: Response;
       try {
-        response = await fetch(url, init);
+        response = await fetch(request);
       } catch (cause) {
         if (signal.aborted) throw signal.reason;
         if (globalThis.navigator?.onLine === false) {

@@ -85,9 +85,10 @@ export class FetchChannel {
    */
   async fetch(path: string, init: FetchInit = {}): Promise<Response> {
     if (this.#closed) throw this.#closed;
-    const { signal, request, responseBody, idempotent } = this.#check(path, init);
+    const { signal, request, hasBody, responseBody, idempotent } = this.#check(path, init);
     signal?.throwIfAborted();
-    const body = request.body === null ? null : await request.arrayBuffer();
+    // Decided by the init, not by `request.body`: an engine without `Request.prototype.body` (Firefox) would make every GET carry an empty body.
+    const body = hasBody ? await request.arrayBuffer() : null;
     signal?.throwIfAborted();
     if (this.#closed) throw this.#closed;
     const id = this.#nextId++;
@@ -116,7 +117,7 @@ export class FetchChannel {
    * would refuse (a body on GET, an invalid method or header, a forbidden
    * method, a signal that is not one) is an `E_INVALIDARG` naming it.
    */
-  #check(path: unknown, init: FetchInit | null | undefined): { signal: AbortSignal | undefined; request: Request; responseBody: ResponseBodyMode; idempotent: boolean | undefined } {
+  #check(path: unknown, init: FetchInit | null | undefined): { signal: AbortSignal | undefined; request: Request; hasBody: boolean; responseBody: ResponseBodyMode; idempotent: boolean | undefined } {
     const bad = (why: string) => new SyncError('E_INVALIDARG', `fetch on endpoint '${this.name}': ${why}.`);
     if (typeof path !== 'string') throw bad(`the path must be a string relative to the endpoint, not ${path === null ? 'null' : typeof path}`);
     if (init === null || init === undefined) init = {};
@@ -142,7 +143,7 @@ export class FetchChannel {
     } catch (cause) {
       throw bad(`fetch refuses this init: ${(cause as Error)?.message ?? cause}`);
     }
-    return { signal, request, responseBody, idempotent };
+    return { signal, request, hasBody, responseBody, idempotent };
   }
 
   /** Detaches this handler; requests still running reject (and are aborted). The endpoint stays up for the others. Idempotent. */

@@ -227,3 +227,27 @@ test('retries stop when the handler aborts or the session ends, and no retry is 
   expect((await other.state()).requests.length).toBe(1);
   await noLiveWorkers();
 });
+
+test('what the browser refuses to send is final: E_INVALIDARG at once, one attempt, nothing reaches the server, no secret in the message', async () => {
+  void bed.reports; // listening before the session starts
+  const server = TestServer.create();
+  const withCredentials = new URL(server.apiUrl);
+  withCredentials.username = 'agent';
+  withCredentials.password = 's3cret-pw';
+  const cases: { name: string; api: Omit<FetchEndpoint, 'kind'>; message: RegExp }[] = [
+    // new Request() refuses a URL with credentials; fetch would reject with a TypeError that looks like a network error.
+    { name: 'url with credentials', api: { url: withCredentials.href, retry: FAST }, message: /cannot be sent, the browser refuses it/ },
+    { name: 'header name with a space', api: { url: server.apiUrl, retry: FAST, headers: () => ({ 'x bad': 'tok-123' }) }, message: /header "x bad" .*not a valid HTTP header/ },
+    { name: 'header value with a line break', api: { url: server.apiUrl, retry: FAST, headers: () => ({ 'x-token': 'tok-123\nInjected: 1' }) }, message: /header "x-token" .*not a valid HTTP header/ },
+  ];
+  for (const c of cases) {
+    const { session } = await run(c.api, [{ op: 'fetch', on: 'api', path: 'notes', read: 'json' }]);
+    const failed = await step(session.id, 1);
+    expect(failed.ok, c.name).toBe(false);
+    expect(failed.error?.code, c.name).toBe('E_INVALIDARG');
+    expect(failed.error?.message, c.name).toMatch(c.message);
+    expect(failed.error?.message, c.name).not.toMatch(/s3cret-pw|tok-123/);
+  }
+  expect((await server.state()).requests).toEqual([]);
+  await noLiveWorkers();
+});
