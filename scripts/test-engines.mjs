@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// `npm run test:engines`: the suites in every engine, one after the other, in
+// one command: Chromium (the unit tests and the browser suite, as `npm test`),
+// Firefox ESR, WebKitGTK and Deno. Each engine runs as its own process (WebKit
+// must run apart from the others); its output passes through, and the run ends
+// with a table of every engine's counts and wall time and one closing line
+// `N passed, N failed` over all of them. Exits non-zero when any engine failed.
+//
+//   node scripts/test-engines.mjs [chromium] [firefox] [webkit] [deno]   (default: all four)
+
+import { spawn } from 'node:child_process';
+
+const vitest = ['node_modules/vitest/vitest.mjs', 'run'];
+const RUNS = {
+  chromium: [process.execPath, vitest],
+  firefox: [process.execPath, [...vitest, '--config', 'test/engines/firefox.config.ts']],
+  webkit: [process.execPath, [...vitest, '--config', 'test/engines/webkit.config.ts']],
+  deno: ['npm', ['run', '--silent', 'test:deno']],
+};
+
+// vitest's reporter (test/reporter.ts) closes with this line.
+const COUNTS = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/;
+
+function runEngine(engine) {
+  const [cmd, args] = RUNS[engine];
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let tail = '';
+    let counts = null;
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      tail += chunk.toString();
+      const lines = tail.split('\n');
+      tail = lines.pop();
+      for (const line of lines) {
+        const m = COUNTS.exec(line.trim());
+        if (m) counts = { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) };
+      }
+    });
+    child.on('close', (code, signal) => {
+      const m = COUNTS.exec(tail.trim());
+      if (m) counts = { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) };
+      const seconds = (Date.now() - started) / 1000;
+      // A run that exits non-zero without a failure counted (it crashed, or found no tests) still failed.
+      if (counts === null) counts = { passed: 0, failed: 1, skipped: 0 };
+      else if (code !== 0 && counts.failed === 0) counts.failed = 1;
+      resolve({ engine, ...counts, seconds, code: code ?? signal });
+    });
+  });
+}
+
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => !(a in RUNS));
+if (unknown.length > 0) {
+  console.error(`test-engines: unknown engine ${unknown.join(', ')}; known: ${Object.keys(RUNS).join(', ')}.`);
+  process.exit(2);
+}
+const engines = args.length > 0 ? args : Object.keys(RUNS);
+const results = [];
+for (const engine of engines) {
+  console.log(`\n==> ${engine}`);
+  results.push(await runEngine(engine));
+}
+
+console.log('\nengine     passed  failed  skipped  wall');
+for (const r of results) {
+  console.log(`${r.engine.padEnd(10)} ${String(r.passed).padStart(6)}  ${String(r.failed).padStart(6)}  ${String(r.skipped).padStart(7)}  ${r.seconds.toFixed(0)} s`);
+}
+const total = (key) => results.reduce((n, r) => n + r[key], 0);
+const skipped = total('skipped');
+console.log(`${total('passed')} passed, ${total('failed')} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+process.exitCode = total('failed') > 0 ? 1 : 0;
