@@ -18,8 +18,15 @@ const RUNS = {
   deno: ['npm', ['run', '--silent', 'test:deno']],
 };
 
-// vitest's reporter (test/reporter.ts) closes with this line.
+// vitest's reporter (test/reporter.ts) closes with the first line, `deno test` with the second.
 const COUNTS = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/;
+const DENO_COUNTS = /^(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed(?: \(\d+ steps?\))?(?: \| (\d+) ignored)?/;
+
+function countsOf(line) {
+  const plain = line.replace(/\x1b\[[0-9;]*m/g, '').trim();
+  const m = COUNTS.exec(plain) ?? DENO_COUNTS.exec(plain);
+  return m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : null;
+}
 
 function runEngine(engine) {
   const [cmd, args] = RUNS[engine];
@@ -33,14 +40,10 @@ function runEngine(engine) {
       tail += chunk.toString();
       const lines = tail.split('\n');
       tail = lines.pop();
-      for (const line of lines) {
-        const m = COUNTS.exec(line.trim());
-        if (m) counts = { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) };
-      }
+      for (const line of lines) counts = countsOf(line) ?? counts;
     });
     child.on('close', (code, signal) => {
-      const m = COUNTS.exec(tail.trim());
-      if (m) counts = { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) };
+      counts = countsOf(tail) ?? counts;
       const seconds = (Date.now() - started) / 1000;
       // A run that exits non-zero without a failure counted (it crashed, or found no tests) still failed.
       if (counts === null) counts = { passed: 0, failed: 1, skipped: 0 };
