@@ -62,7 +62,7 @@ export function test(name: string, fn: (bed: Bed) => Promise<void>, options: Bed
         },
       };
       try {
-        await within(options.timeout ?? 30_000, name, fn(bed));
+        await within(options.timeout ?? 30_000, fn(bed), () => `'${name}' did not end within ${options.timeout ?? 30_000} ms; reports so far: ${JSON.stringify(reports.all.map((r) => [r.handlerId, r.phase, r.index, r.op, r.ok]))}`);
         await noLiveWorkers();
       } finally {
         for (const m of managers) await m.close();
@@ -73,11 +73,11 @@ export function test(name: string, fn: (bed: Bed) => Promise<void>, options: Bed
   });
 }
 
-/** `work`, or a rejection once `ms` have passed; the timer never outlives it. */
-async function within(ms: number, name: string, work: Promise<void>): Promise<void> {
+/** `work`, or a rejection saying `why()` once `ms` have passed; the timer never outlives it. */
+async function within(ms: number, work: Promise<void>, why: () => string): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`'${name}' did not end within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(why())), ms);
   });
   try {
     await Promise.race([work, limit]);
