@@ -28,6 +28,8 @@ import { causeMessage, checkOnline, describeUrl, evaluateWithin, linkSignals } f
 
 /** Close code the manager uses when the heartbeat finds a socket silent. */
 export const HEARTBEAT_CLOSE_CODE = 4000;
+/** The standard's code for a connection that ended without a close frame (refused, cut, never opened). */
+const ABNORMAL_CLOSE_CODE = 1006;
 /** When the socket's buffer holds at most this many bytes, sent frames count as gone. */
 export const SEND_LOW_WATER = 64 * 1024;
 // How often to look at bufferedAmount while it is above the low-water mark.
@@ -60,7 +62,7 @@ export class WebSocketConnection implements Connection {
   #protocol: string;
   #openedAt = Date.now();
   #attempt = 0;
-  #lastCode = 1006;
+  #lastCode = ABNORMAL_CLOSE_CODE;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #retryAbort: AbortController | null = null;
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
@@ -137,7 +139,7 @@ export class WebSocketConnection implements Connection {
         this.#end('closed', code, 'sync session ended', wasClean, lost);
         resolve(this.#counts(code));
       };
-      const onClose = (event: CloseEvent) => finish(event.code, event.wasClean);
+      const onClose = (event: CloseEvent) => finish(closeCodeOf(event), event.wasClean);
       const timer = setTimeout(() => finish(1000, false), timeout);
       if (!wasOpen) return finish(this.#lastCode, false);
       this.#release(ws);
@@ -204,7 +206,7 @@ export class WebSocketConnection implements Connection {
   readonly #onClose = (event: CloseEvent): void => {
     const ws = this.#ws;
     this.#release(ws);
-    this.#socketDropped(event.code, this.#takePossiblyLost(ws));
+    this.#socketDropped(closeCodeOf(event), this.#takePossiblyLost(ws));
   };
 
   #recipients(frame: Frame): readonly SocketChannel[] {
@@ -503,8 +505,9 @@ async function connect(endpoint: ResolvedWebSocketEndpoint, signal: AbortSignal)
       };
       const onFail = (event: CloseEvent) => {
         cleanup();
-        const cause = new Error(`the socket closed before it opened, with code ${event.code}${event.reason ? ` (${event.reason})` : ''}`);
-        reject(new SyncError('E_FAIL', `Endpoint '${name}': the WebSocket to ${describeUrl(url)} could not connect (close code ${event.code}${event.reason ? `, ${event.reason}` : ''}); check that the server is up and accepts this URL.`, { cause }));
+        const code = closeCodeOf(event);
+        const cause = new Error(`the socket closed before it opened, with code ${code}${event.reason ? ` (${event.reason})` : ''}`);
+        reject(new SyncError('E_FAIL', `Endpoint '${name}': the WebSocket to ${describeUrl(url)} could not connect (close code ${code}${event.reason ? `, ${event.reason}` : ''}); check that the server is up and accepts this URL.`, { cause }));
       };
       const onAbort = () => {
         cleanup();
@@ -521,4 +524,15 @@ async function connect(endpoint: ResolvedWebSocketEndpoint, signal: AbortSignal)
     dispose();
   }
   return ws;
+}
+
+/**
+ * A close event's code as the WebSocket standard has it. A connection that
+ * ended without a close frame carries 1006; Deno's WebSocket says 0 instead
+ * (for a refused or failed connect and for a cut connection), a code no close
+ * frame can carry. Any code outside 1000–4999 is taken as 1006, so handlers,
+ * events and results see the same code on every engine.
+ */
+function closeCodeOf(event: CloseEvent): number {
+  return event.code >= 1000 && event.code <= 4999 ? event.code : ABNORMAL_CLOSE_CODE;
 }

@@ -6,40 +6,14 @@
 import { expect, test } from 'vitest';
 import { TestServer, type RequestRecord, type ServerState } from '../fixtures/server.ts';
 import { noLiveWorkers, scripted, testBed, type Script } from '../fixtures/harness.ts';
+import { gated } from '../fixtures/gated-worker.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
 import type {
-  ConnectionEvent, HandlerRegistration, HandlerStateEvent, HandlerOutcome, SyncErrorCode, SyncSession, WorkerLike,
+  ConnectionEvent, HandlerRegistration, HandlerStateEvent, HandlerOutcome, SyncErrorCode, SyncSession,
 } from '../../src/index.ts';
 import { deferred } from '../../src/internal/deferred.ts';
 
 const bed = testBed();
-
-/**
- * A worker whose ready handshake reaches the manager only once `gate`
- * resolves: the handler stays in `starting` until the test lets it go, so a
- * fixture that ends on its own (crash, hang) can be made the last to finish.
- */
-function gated(create: () => Worker, gate: Promise<void>): () => WorkerLike {
-  return () => {
-    const worker = create();
-    const held = new Map<unknown, (event: MessageEvent) => void>();
-    return {
-      postMessage: (message, transfer) => worker.postMessage(message, transfer as Transferable[]),
-      addEventListener(type, listener) {
-        if (type !== 'message') return worker.addEventListener(type, listener);
-        const late = (event: MessageEvent) => void gate.then(() => listener(event));
-        held.set(listener, late);
-        worker.addEventListener('message', late);
-      },
-      removeEventListener(type, listener) {
-        if (type !== 'message') return worker.removeEventListener(type, listener);
-        const late = held.get(listener);
-        if (late) worker.removeEventListener('message', late);
-      },
-      terminate: () => worker.terminate(),
-    };
-  };
-}
 
 const crashWorker = () => new Worker(new URL('../../workers/fixtures/crash-handler.ts', import.meta.url), { type: 'module' });
 const hangWorker = () => new Worker(new URL('../../workers/fixtures/hang-handler.ts', import.meta.url), { type: 'module' });
