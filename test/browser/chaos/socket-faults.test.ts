@@ -257,14 +257,17 @@ test('a server gone silent, reconnect false: the heartbeat closes the channel wi
 // ---- very large frames ----
 
 const MiB = 1024 * 1024;
-/** Moving hundreds of MiB between threads and processes takes far longer on a busy machine than anything else here. */
+/**
+ * Moving hundreds of MiB between threads and processes takes far longer on a busy machine than anything else
+ * here, and the engine may still be collecting the previous case's buffers when the next worker starts.
+ */
 const LARGE = { timeout: 180_000 };
 const LARGE_STEP_MS = 150_000;
 
 test.for([64 * MiB, 256 * MiB])('a binary frame of %i bytes from the server reaches the handler whole', LARGE, async (bytes) => {
   const server = TestServer.create();
   const run = start(bed, { steps: [{ op: 'establish', name: 'live' }, { op: 'expect', on: 'live', count: 1 }] }, { endpoints: live(server) });
-  value(await run.step(0));
+  value(await run.step(0, 'step', LARGE_STEP_MS));
   const sent = await fetch(`${server.apiUrl}chaos/frame?bytes=${bytes}&channel=live`);
   expect(await sent.json()).toEqual({ sent: 1 });
   expect(value(await run.step(1, 'step', LARGE_STEP_MS))).toEqual([{ binary: bytes }]);
