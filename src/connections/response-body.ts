@@ -17,6 +17,7 @@ import { declaredLength, type FetchDown, type ResponseBodyMode } from '../protoc
 import { joinChunks, ownBuffer } from '../internal/bytes.ts';
 import { STREAM_WINDOW_BYTES } from './fetch-options.ts';
 import { causeMessage } from './connect-helpers.ts';
+import { expectedLength, lengthChecked, shortBody } from './body-length.ts';
 
 /** Posts a message on the channel's port (and transfers `transfer`); a no-op once the handler detached. */
 export type Reply = (down: FetchDown, transfer?: Transferable[]) => void;
@@ -31,8 +32,14 @@ export type BodyPlan = { whole: ArrayBuffer } | { whole: null; reader: ReadableS
  */
 export async function planBody(response: Response, mode: ResponseBodyMode, limit: number): Promise<BodyPlan> {
   const length = declaredLength(response.headers);
-  if (mode === 'whole' || (mode === 'auto' && length !== null && length <= limit)) return { whole: await response.arrayBuffer() };
-  const reader = response.body!.getReader();
+  // A body cut short must fail, also in an engine that ends it as if complete (body-length.ts).
+  const expected = expectedLength(response);
+  if (mode === 'whole' || (mode === 'auto' && length !== null && length <= limit)) {
+    const whole = await response.arrayBuffer();
+    if (expected !== null && whole.byteLength < expected) throw shortBody(whole.byteLength, expected);
+    return { whole };
+  }
+  const reader = (expected === null ? response.body! : lengthChecked(response.body!, expected)).getReader();
   const prefix: Uint8Array[] = [];
   if (mode === 'auto' && length === null) {
     let size = 0;

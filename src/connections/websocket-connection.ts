@@ -468,6 +468,9 @@ function describeRouted(value: unknown): string {
 }
 
 /** One attempt: evaluates url and protocols afresh (fresh tokens), opens, waits for `open`. */
+/** How long `close` may follow an `error` before the error alone counts as the failed connect. */
+const ERROR_WITHOUT_CLOSE_GRACE = 500;
+
 async function connect(endpoint: ResolvedWebSocketEndpoint, signal: AbortSignal): Promise<WebSocket> {
   const { name, connectTimeout: timeout } = endpoint;
   checkOnline(name);
@@ -494,8 +497,11 @@ async function connect(endpoint: ResolvedWebSocketEndpoint, signal: AbortSignal)
   const { signal: limit, dispose } = linkSignals(signal, timeout, `Endpoint '${name}': connecting to ${describeUrl(url)}`);
   try {
     await new Promise<void>((resolve, reject) => {
+      let unclosed: ReturnType<typeof setTimeout> | undefined;
       const cleanup = () => {
+        clearTimeout(unclosed);
         ws.removeEventListener('open', onOpen);
+        ws.removeEventListener('error', onError);
         ws.removeEventListener('close', onFail);
         limit.removeEventListener('abort', onAbort);
       };
@@ -509,6 +515,16 @@ async function connect(endpoint: ResolvedWebSocketEndpoint, signal: AbortSignal)
         const cause = new Error(`the socket closed before it opened, with code ${code}${event.reason ? ` (${event.reason})` : ''}`);
         reject(new SyncError('E_FAIL', `Endpoint '${name}': the WebSocket to ${describeUrl(url)} could not connect (close code ${code}${event.reason ? `, ${event.reason}` : ''}); check that the server is up and accepts this URL.`, { cause }));
       };
+      // An error before `open` is a failed connection. The standard follows it
+      // with `close` (which carries the code), but an engine may refuse a URL
+      // (a port it blocks) with `error` alone: once the grace passes, that error is the failure.
+      const onError = () => {
+        unclosed ??= setTimeout(() => {
+          cleanup();
+          ws.close();
+          reject(new SyncError('E_FAIL', `Endpoint '${name}': the WebSocket to ${describeUrl(url)} could not connect (the browser reported an error and no close code; it may refuse this host or port); check that the server is up and accepts this URL.`, { cause: new Error('the socket reported an error before it opened, and no close event') }));
+        }, ERROR_WITHOUT_CLOSE_GRACE);
+      };
       const onAbort = () => {
         cleanup();
         ws.close();
@@ -516,6 +532,7 @@ async function connect(endpoint: ResolvedWebSocketEndpoint, signal: AbortSignal)
         reject(SyncError.is(reason) ? reason : new SyncError('E_ABORT', `Endpoint '${name}': connecting was aborted.`, { cause: reason }));
       };
       ws.addEventListener('open', onOpen);
+      ws.addEventListener('error', onError);
       ws.addEventListener('close', onFail);
       if (limit.aborted) onAbort();
       else limit.addEventListener('abort', onAbort);

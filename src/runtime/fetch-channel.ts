@@ -137,6 +137,11 @@ export class FetchChannel {
     const hasBody = rest.body !== undefined && rest.body !== null;
     const problem = requestProblem(rest.method ?? 'GET', headers, hasBody);
     if (problem) throw bad(problem);
+    // fetch refuses a stream body without duplex: 'half'; an engine that does not check it
+    // would accept it here, and reading the body (below) would wait for a stream that may never end.
+    if (rest.body instanceof ReadableStream && (rest as { duplex?: unknown }).duplex !== 'half') {
+      throw bad(`fetch refuses this init: a ReadableStream body needs duplex: 'half'`);
+    }
     let request: Request;
     try {
       request = new Request(NORMALISE, { ...rest, headers, signal: null });

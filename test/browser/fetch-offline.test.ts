@@ -2,24 +2,33 @@
 // Issue 3, offline: when the browser says it is offline, establishing a fetch
 // endpoint rejects at once with E_OFFLINE instead of waiting for the probe's
 // connect timeout; a request whose network fails while offline rejects with
-// E_OFFLINE at once instead of being retried. Chromium is told it is offline
-// over CDP: Network.overrideNetworkState sets navigator.onLine (and fires
-// `offline`) without cutting the test runner's own connection, and
+// E_OFFLINE at once instead of being retried.
+//
+// Two ways to be offline. Chromium is told so over CDP:
+// Network.overrideNetworkState sets navigator.onLine (and fires `offline`)
+// without cutting the test runner's own connection, and
 // Network.emulateNetworkConditionsByRule cuts the tenant's API URLs only.
+// Other engines offer their drivers no such switch (WebDriver classic has
+// none), so the tests that run everywhere override navigator.onLine in the
+// page (firing `offline` and `online` as the engine would) and have the
+// network really fail at the server (the connection cut).
 import { afterEach, expect, test } from 'vitest';
 import { cdp } from 'vitest/browser';
 import { TestServer } from '../fixtures/server.ts';
+import { HAS_CDP } from '../fixtures/cdp.ts';
 import { noLiveWorkers, scripted, testBed, type Report } from '../fixtures/harness.ts';
 import type { ConnectionEvent } from '../../src/index.ts';
 
 const bed = testBed();
 // Registered after the bed's, so it runs before it (after-hooks run in reverse order): back online before the managers close.
 afterEach(async () => {
+  overrideOnLine(null);
+  if (!HAS_CDP) return;
   await setOffline(false);
   await cdp().send('Network.emulateNetworkConditionsByRule', { matchedNetworkConditions: [] });
 });
 
-/** Sets what navigator.onLine says (the network itself keeps working) and waits until the page sees it. */
+/** Sets what navigator.onLine says over CDP (the network itself keeps working) and waits until the page sees it. */
 async function setOffline(offline: boolean): Promise<void> {
   await cdp().send('Network.overrideNetworkState', { offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   const end = performance.now() + 2000;
@@ -29,11 +38,26 @@ async function setOffline(offline: boolean): Promise<void> {
   }
 }
 
+let overridden = false;
+/** Makes navigator.onLine say `onLine` in this page and fires the event the engine would; `null` ends the override. */
+function overrideOnLine(onLine: boolean | null): void {
+  if (onLine === null) {
+    if (!overridden) return;
+    overridden = false;
+    delete (navigator as { onLine?: boolean }).onLine;
+    window.dispatchEvent(new Event('online'));
+    return;
+  }
+  overridden = true;
+  Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => onLine });
+  window.dispatchEvent(new Event(onLine ? 'online' : 'offline'));
+}
+
 function step(sessionId: string, index: number): Promise<Report> {
   return bed.reports.stepOf(sessionId, 'offline-h', index, 15_000);
 }
 
-test('establishing a fetch endpoint while the browser is offline rejects at once with E_OFFLINE, well under the connect timeout', async () => {
+test.runIf(HAS_CDP)('establishing a fetch endpoint while the browser is offline rejects at once with E_OFFLINE, well under the connect timeout (Chromium only: offline through CDP)', async () => {
   const reports = bed.reports;
   const server = TestServer.create();
   // With a probe and the default 10 s connect timeout, a wait for the network would show.
@@ -71,7 +95,7 @@ test('establishing a fetch endpoint while the browser is offline rejects at once
   await noLiveWorkers();
 });
 
-test('a request whose network fails while the browser is offline rejects at once with E_OFFLINE and is not retried', async () => {
+test.runIf(HAS_CDP)('a request whose network fails while the browser is offline rejects at once with E_OFFLINE and is not retried (Chromium only: offline through CDP)', async () => {
   const reports = bed.reports;
   const server = TestServer.create();
   // A retry would wait at least 5 s: long enough to show.
@@ -99,5 +123,70 @@ test('a request whose network fails while the browser is offline rejects at once
   expect(elapsed).toBeLessThan(2000);
   await session.done;
   expect((await server.state()).requests.map((x) => x.path)).toEqual(['health']);
+  await noLiveWorkers();
+});
+
+test('establishing a fetch endpoint while the browser says it is offline rejects at once with E_OFFLINE, well under the connect timeout (every engine: navigator.onLine overridden in the page)', async () => {
+  const reports = bed.reports;
+  const server = TestServer.create();
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, probe: 'health' } }, handlers: [scripted('offline-h')] });
+  const errors: ConnectionEvent[] = [];
+  m.addEventListener('connectionerror', (e: ConnectionEvent) => errors.push(e));
+  const session = m.synchronize({ cookie: { scripts: { 'offline-h': { steps: [{ op: 'wait' }, { op: 'establish', name: 'api' }] } } } });
+  await reports.wait((r) => r.sessionId === session.id && r.phase === 'synchronize');
+
+  overrideOnLine(false);
+  const released = performance.now();
+  reports.release(session.id, 'offline-h');
+  const r = await step(session.id, 1);
+  const elapsed = performance.now() - released;
+
+  expect(r.ok).toBe(false);
+  expect(r.error?.code).toBe('E_OFFLINE');
+  expect(r.error?.message).toContain("'api'");
+  expect(r.error?.message).toContain('offline');
+  expect(elapsed).toBeLessThan(1000);
+  expect(errors.map((e) => [e.name, e.handlerId, (e.error as { code?: string } | null)?.code])).toEqual([['api', 'offline-h', 'E_OFFLINE']]);
+  const result = await session.done;
+  expect(result.connections).toEqual([]);
+  // Nothing was sent: not even the probe.
+  expect((await server.state()).requests).toEqual([]);
+
+  // Back online, the next session establishes it (the probe is sent).
+  overrideOnLine(null);
+  const again = m.synchronize({ cookie: { scripts: { 'offline-h': { steps: [{ op: 'establish', name: 'api' }] } } } });
+  expect((await step(again.id, 0)).value).toMatchObject({ name: 'api', kind: 'fetch' });
+  await again.done;
+  expect((await server.state()).requests.map((x) => [x.path, x.status])).toEqual([['health', 200]]);
+  await noLiveWorkers();
+});
+
+test('a request whose network fails while the browser says it is offline rejects at once with E_OFFLINE and is not retried (every engine: navigator.onLine overridden in the page, the connection cut by the server)', async () => {
+  const reports = bed.reports;
+  const server = TestServer.create();
+  // A retry would wait at least 5 s: long enough to show.
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, retry: { minDelay: 5000, maxDelay: 5000 } } }, handlers: [scripted('offline-h')] });
+  const session = m.synchronize({ cookie: { scripts: { 'offline-h': { steps: [
+    { op: 'establish', name: 'api' }, // 0
+    { op: 'fetch', on: 'api', path: 'health', read: 'json' }, // 1
+    { op: 'wait' }, // 2
+    { op: 'fetch', on: 'api', path: 'notes', read: 'json' }, // 3
+  ] } } } });
+  expect((await step(session.id, 1)).value).toMatchObject({ status: 200 });
+
+  // The network really fails (the server cuts the connection), and navigator says the browser is offline.
+  await server.faults({ apiReset: { paths: ['notes'] } });
+  overrideOnLine(false);
+  const released = performance.now();
+  reports.release(session.id, 'offline-h');
+  const r = await step(session.id, 3);
+  const elapsed = performance.now() - released;
+  expect(r.ok).toBe(false);
+  expect(r.error?.code).toBe('E_OFFLINE');
+  expect(r.error?.message).toMatch(/'api': GET .*\/notes failed: the browser is offline/);
+  expect(elapsed).toBeLessThan(2000);
+  await session.done;
+  // One attempt of notes reached the server and was cut; none was retried.
+  expect((await server.state()).requests.map((x) => x.path)).toEqual(['health', 'notes']);
   await noLiveWorkers();
 });

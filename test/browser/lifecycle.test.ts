@@ -7,7 +7,7 @@
  */
 import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { cookie, inlineHandler, noLiveWorkers, scripted, scriptedWorker, testBed, type Script } from '../fixtures/harness.ts';
+import { cookie, inlineHandler, limitFromSpawn, noLiveWorkers, scripted, scriptedWorker, testBed, type Script } from '../fixtures/harness.ts';
 import {
   SyncError, SyncManager, type HandlerRegistration, type HandlerStateEvent, type SessionEvent, type SyncManagerOptions,
 } from '../../src/index.ts';
@@ -270,9 +270,12 @@ test('a worker that calls self.close() once it holds its Web Lock is detected th
   void bed.reports; // listening before the session starts
   // timeouts.ready (8 s) covers the handshake only; once the worker holds its lock (synchronize() waits for it), the lock tells of its end at once.
   const m = bed.manager({ handlers: [{ ...scripted('h1'), timeouts: { ready: 8000 } }, scripted('ok')] });
+  // Timed from the handler's first progress (it holds its lock by then), not from the spawn: the worker's start is no part of it.
+  let t0 = 0;
+  m.addEventListener('progress', (e) => (t0 ||= e.handlerId === 'h1' ? performance.now() : 0));
   const session = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'progress', item: 'a', update: { status: 'updating' } }, { op: 'wait', ms: 300 }, { op: 'close-self' }] } }) });
-  const t0 = performance.now();
   const result = await session.done;
+  expect(t0).toBeGreaterThan(0);
   expect(performance.now() - t0).toBeLessThan(4000);
   const h1 = result.handlers[0]!;
   expect([h1.outcome, h1.endedIn]).toEqual(['crashed', 'synchronizing']);
@@ -290,7 +293,8 @@ test('a worker that ends itself before it holds its Web Lock looks like a busy o
     defineHandler({ initialize: () => new Promise(() => {}), items: () => [{ id: 'a', name: 'A' }], synchronize() {} });
     self.close();
   `);
-  const m = bed.manager({ handlers: [{ ...gone, timeouts: { handler: 4000 } }, scripted('ok')] });
+  // The limit runs from the spawn: it leaves room for the worker's start, so the worker is in initialize() when it passes.
+  const m = bed.manager({ handlers: [{ ...gone, timeouts: { handler: await limitFromSpawn(2000) } }, scripted('ok')] });
   const result = await m.synchronize().done;
   const h = result.handlers[0]!;
   expect([h.outcome, h.endedIn]).toEqual(['timed-out', 'initializing']);
@@ -301,12 +305,14 @@ test('a worker that ends itself before it holds its Web Lock looks like a busy o
 
 test('a worker busy with synchronous work past timeouts.ready right after defineHandler() (a large WASM module, say) is alive, not crashed', async () => {
   void bed.reports; // listening before the session starts
+  // timeouts.ready leaves room for the worker's start (the handshake is sent before the busy part); the busy part outlasts it.
+  const READY = await limitFromSpawn(500);
   const busy = inlineHandler('busy', `
     defineHandler({ items: () => [{ id: 'a', name: 'A' }], synchronize: (ids, ctx) => report(ctx, 'synced', ids) });
-    const end = Date.now() + 3000;
+    const end = Date.now() + ${READY} + 1000;
     while (Date.now() < end) { /* compiling, say */ }
   `);
-  const m = bed.manager({ handlers: [{ ...busy, timeouts: { ready: 1000 } }] });
+  const m = bed.manager({ handlers: [{ ...busy, timeouts: { ready: READY } }] });
   const session = m.synchronize();
   const result = await session.done;
   expect(result.handlers.map((h) => [h.outcome, h.error?.message ?? null])).toEqual([['succeeded', null]]);
@@ -332,12 +338,14 @@ test("a worker's crash is its outcome only: the page sees no uncaught error", as
 });
 
 test('a worker whose Web Locks refuse its life lock says so and is not taken for dead when timeouts.ready passes', async () => {
-  // The worker's LockManager refuses (as in an opaque origin); the handler outlives timeouts.ready.
+  // The worker's LockManager refuses (as in an opaque origin); the handler outlives timeouts.ready, which
+  // itself leaves room for the worker's start.
+  const READY = await limitFromSpawn(500);
   const refused = inlineHandler('refused', `
     LockManager.prototype.request = () => Promise.reject(new DOMException('refused by the test', 'SecurityError'));
-    defineHandler({ items: () => [{ id: 'a', name: 'A' }], synchronize: () => new Promise((r) => setTimeout(r, 900)) });
+    defineHandler({ items: () => [{ id: 'a', name: 'A' }], synchronize: () => new Promise((r) => setTimeout(r, ${READY} + 500)) });
   `);
-  const m = bed.manager({ handlers: [{ ...refused, timeouts: { ready: 400 } }] });
+  const m = bed.manager({ handlers: [{ ...refused, timeouts: { ready: READY } }] });
   const result = await m.synchronize().done;
   expect(result.handlers.map((h) => [h.outcome, h.error?.message ?? null])).toEqual([['succeeded', null]]);
 });
@@ -379,9 +387,10 @@ test('the crash-handler fixture finishes crashed, its session ends and no worker
   await noLiveWorkers();
 });
 
-test('the hang-handler fixture with timeouts.handler 1000 finishes timed-out with E_TIMEOUT, its session ends and no worker is left', async () => {
+test('the hang-handler fixture finishes timed-out with E_TIMEOUT at its timeouts.handler, its session ends and no worker is left', async () => {
+  // The limit runs from the spawn, so it leaves room for the worker's start: the handler hangs in synchronize() when it passes.
   const m = bed.manager({
-    handlers: [{ id: 'hanger', timeouts: { handler: 1000 }, worker: () => new Worker(new URL('../../workers/fixtures/hang-handler.ts', import.meta.url), { type: 'module' }) }],
+    handlers: [{ id: 'hanger', timeouts: { handler: await limitFromSpawn(1000) }, worker: () => new Worker(new URL('../../workers/fixtures/hang-handler.ts', import.meta.url), { type: 'module' }) }],
   });
   const result = await m.synchronize().done;
   const hanger = result.handlers[0]!;

@@ -6,7 +6,7 @@
  * take the status of the handler's outcome.
  */
 import { expect, test } from 'vitest';
-import { cookie, noLiveWorkers, scripted, inlineHandler, testBed, type Script } from '../fixtures/harness.ts';
+import { cookie, limitFromSpawn, noLiveWorkers, scripted, inlineHandler, testBed, type Script } from '../fixtures/harness.ts';
 import type { ItemEvent, SyncManager, SyncManagerEventMap } from '../../src/index.ts';
 
 const bed = testBed();
@@ -277,7 +277,8 @@ test('progress and itemstatus events carry sessionId, handlerId, an item snapsho
 
 test('items left unfinished take the status of the outcome: succeeded → succeeded, failed, crashed or timed out → failed', async () => {
   void bed.reports; // listening before the session starts
-  const m = bed.manager({ handlers: [scripted('ok'), scripted('fails'), scripted('crashes'), scripted('hangs', { timeouts: { handler: 1500 } })] });
+  // The limit runs from the spawn: it leaves room for the workers' start, so 'hangs' has reported its items when it passes.
+  const m = bed.manager({ handlers: [scripted('ok'), scripted('fails'), scripted('crashes'), scripted('hangs', { timeouts: { handler: await limitFromSpawn(1500) } })] });
   const statuses = collect(m, 'itemstatus');
   const abc = [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }, { id: 'c', name: 'C' }];
   const started: Script['steps'] = [

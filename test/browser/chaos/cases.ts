@@ -60,8 +60,8 @@ export interface Run {
   session: SyncSession;
   /** The connection events the manager dispatched. */
   connections: ConnectionEvent[];
-  /** Waits for the report of step `index` of `h` in this session. */
-  step(index: number, phase?: string): Promise<Report>;
+  /** Waits for the report of step `index` of `h` in this session, for at most `bound` ms (STEP_BOUND_MS by default). */
+  step(index: number, phase?: string, bound?: number): Promise<Report>;
 }
 
 export interface RunOptions {
@@ -86,7 +86,7 @@ export function start(bed: TestBed, script: Script, options: RunOptions = {}): R
     manager.addEventListener(type, (e) => connections.push(e));
   }
   const session = manager.synchronize({ cookie: cookie({ h: script }) });
-  return { manager, session, connections, step: (index, phase = 'step') => reports.wait((r) => r.sessionId === session.id && r.handlerId === 'h' && r.phase === phase && r.index === index, STEP_BOUND_MS) };
+  return { manager, session, connections, step: (index, phase = 'step', bound = STEP_BOUND_MS) => reports.wait((r) => r.sessionId === session.id && r.handlerId === 'h' && r.phase === phase && r.index === index, bound) };
 }
 
 /** The value of a step that succeeded; throws with the step's error otherwise. */

@@ -7,7 +7,7 @@
  * documents and ends with no hang and no leak (cases.ts, `ended`).
  */
 import { expect, test } from 'vitest';
-import { testBed } from '../../fixtures/harness.ts';
+import { limitFromSpawn, testBed } from '../../fixtures/harness.ts';
 import { TestServer, type Faults } from '../../fixtures/server.ts';
 import { pattern, sha256, type Step } from '../../../workers/fixtures/script.ts';
 import type { FetchEndpoint } from '../../../src/index.ts';
@@ -197,9 +197,11 @@ test('a body that stalls while the session is cancelled: the handler ends cancel
 
 test('a body that stalls past the handler time limit: timed-out with E_TIMEOUT, its worker terminated, the request aborted', async () => {
   const server = TestServer.create();
+  // The limit runs from the spawn: it leaves room for the worker's start, so the request is stalling when it passes.
+  const handler = await limitFromSpawn(1500);
   const run = start(bed, { steps: [establish, { op: 'fetch-stream', on: 'api', path: 'chaos/length?declared=100000&actual=100&stall=1' }] }, {
     endpoints: api(server),
-    registration: { timeouts: { handler: 1500 } },
+    registration: { timeouts: { handler } },
   });
   const result = await ended(run.session, server);
   expect([result.handlers[0]!.outcome, (result.handlers[0]!.error as { code?: string })?.code]).toEqual(['timed-out', 'E_TIMEOUT']);
