@@ -241,15 +241,6 @@ function wiredBody(prefix: Uint8Array<ArrayBuffer>[], chunks: Uint8Array<ArrayBu
   };
 }
 
-/** Resolves once `probe` answers true, polled at each task; bounded. */
-async function until(probe: () => boolean, what: string, timeout = 10_000): Promise<void> {
-  const deadline = performance.now() + timeout;
-  while (!probe()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 0));
-  }
-}
-
 test('a chunk larger than STREAM_WINDOW_BYTES crosses in pieces as the handler reads, never more than the window unread; chunks that fit cross whole, their buffers transferred', async () => {
   const W = STREAM_WINDOW_BYTES;
   const sizes = [2 * W + 3, W - 1, 100, W, W / 2, W + W / 2];
@@ -260,7 +251,7 @@ test('a chunk larger than STREAM_WINDOW_BYTES crosses in pieces as the handler r
   const body = wiredBody(parts.slice(0, 1), parts.slice(1));
 
   // The handler has read nothing: exactly the window is posted, the first piece of the prefix, and the network's reader is not asked.
-  await until(() => body.seen.postedBytes === W, 'the first window');
+  await expect.poll(() => body.seen.postedBytes, { timeout: 10_000, interval: 1 }).toBe(W);
   expect(body.seen.posted).toEqual([{ bytes: W, own: false }]);
   expect(body.pulls()).toBe(0);
 
@@ -284,7 +275,7 @@ test('a chunk larger than STREAM_WINDOW_BYTES crosses in pieces as the handler r
 test('aborting while a large chunk waits for credit ends the body with the abort reason and cancels the network\'s reader', async () => {
   const W = STREAM_WINDOW_BYTES;
   const body = wiredBody([], [pattern(3 * W), pattern(10)]);
-  await until(() => body.seen.postedBytes === W, 'the first window');
+  await expect.poll(() => body.seen.postedBytes, { timeout: 10_000, interval: 1 }).toBe(W);
   const reason = new SyncError('E_ABORT', 'test: aborted mid-chunk');
   body.controller.abort(reason);
   await body.sent;
