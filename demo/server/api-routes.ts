@@ -103,7 +103,10 @@ function generatedBytes(req: ApiRequest): Reply {
   const rawPace = req.params.get('paceMs');
   const pace = rawPace === null ? null : checkIntegerParam('paceMs', rawPace, 0, MAX_PACE_MS);
   if (pace && !pace.ok) return errorReply(400, pace.error);
-  return patternReply(n.value, { chunked: req.params.get('chunked') === '1', paceMs: pace?.value ?? 0 });
+  const rawHold = req.params.get('holdAfter');
+  const hold = rawHold === null ? null : checkIntegerParam('holdAfter', rawHold, 0, n.value);
+  if (hold && !hold.ok) return errorReply(400, hold.error);
+  return patternReply(n.value, { chunked: req.params.get('chunked') === '1', paceMs: pace?.value ?? 0, holdAfter: hold?.value });
 }
 
 async function slow(req: ApiRequest): Promise<Reply | null> {

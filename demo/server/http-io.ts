@@ -14,6 +14,12 @@ export interface PatternBody {
   chunked?: boolean;
   /** Milliseconds to wait after each chunk of PATTERN_CHUNK bytes (a slow network). */
   paceMs?: number;
+  /**
+   * Sends only the first this many bytes, then holds the response open and
+   * silent until the client goes away: a body that is still streaming
+   * whenever the client acts, however much the client's engine buffers.
+   */
+  holdAfter?: number;
 }
 
 export interface Reply {
@@ -41,10 +47,11 @@ export function bytesReply(bytes: Uint8Array, contentType: string): Reply {
   return { status: 200, headers: { 'content-type': contentType }, body: bytes };
 }
 
-export function patternReply(length: number, options: { chunked?: boolean; paceMs?: number } = {}): Reply {
+export function patternReply(length: number, options: { chunked?: boolean; paceMs?: number; holdAfter?: number } = {}): Reply {
   const body: PatternBody = { pattern: length };
   if (options.chunked) body.chunked = true;
   if (options.paceMs) body.paceMs = options.paceMs;
+  if (options.holdAfter !== undefined && options.holdAfter < length) body.holdAfter = options.holdAfter;
   return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body };
 }
 
@@ -136,11 +143,17 @@ export async function writeReply(res: ServerResponse, reply: Reply): Promise<voi
     res.end();
     return;
   }
-  for (let offset = 0; offset < body.pattern; offset += PATTERN_CHUNK) {
+  const sent = body.holdAfter ?? body.pattern;
+  for (let offset = 0; offset < sent; offset += PATTERN_CHUNK) {
     if (res.destroyed) return;
-    const more = res.write(patternSlice(offset, Math.min(PATTERN_CHUNK, body.pattern - offset)));
+    const more = res.write(patternSlice(offset, Math.min(PATTERN_CHUNK, sent - offset)));
     if (!more && !(await drained(res))) return;
-    if (body.paceMs && offset + PATTERN_CHUNK < body.pattern) await new Promise((resolve) => setTimeout(resolve, body.paceMs));
+    if (body.paceMs && offset + PATTERN_CHUNK < sent) await new Promise((resolve) => setTimeout(resolve, body.paceMs));
+  }
+  if (sent < body.pattern) {
+    // Held: the record's `aborted` says when the client went away.
+    if (!res.destroyed) await new Promise((resolve) => res.once('close', resolve));
+    return;
   }
   res.end();
 }

@@ -59,9 +59,10 @@ export const DEFAULT_REDIRECT: RedirectMode = 'follow';
 export const DEFAULT_WHOLE_BODY_LIMIT = 1 << 20;
 
 /**
- * Streamed bodies: the most bytes the manager posts ahead of what the handler
- * has read (4 MiB). An engine's body reader hands out chunks of up to a few
- * MiB; a window of one chunk would make the manager wait for the handler
+ * Streamed bodies: the most bytes the manager has posted and the handler not
+ * yet read (4 MiB), in every engine: a chunk of the engine's body reader
+ * larger than this crosses in pieces. Some engines hand out chunks of up to a
+ * few MiB; a window of one chunk would make the manager wait for the handler
  * after every chunk.
  */
 export const STREAM_WINDOW_BYTES = 4 << 20;

@@ -4,8 +4,9 @@
  * ArrayBuffer chunks on the channel's port, at most
  * {@link STREAM_WINDOW_BYTES} ahead of what the handler has read. The main
  * thread reads the next chunk from the network only when that credit allows,
- * so a slow handler slows the download instead of filling the main thread's
- * memory, and `arrayBuffer()` is never called on a streamed response.
+ * and holds at most the rest of one read (see BodySender), so a slow handler
+ * slows the download instead of filling the main thread's memory, and
+ * `arrayBuffer()` is never called on a streamed response.
  *
  * (Transferring the ReadableStream itself, where an engine can, is not done:
  * the streams spec structured-clones every chunk of a transferred stream, so
@@ -57,6 +58,13 @@ export async function planBody(response: Response, mode: ResponseBodyMode, limit
  * Streams one response body as chunk messages, owning its credit (what it
  * may still post before the handler reads more) and its end: an `end`
  * message, or a `body-error` with the network's error or the abort reason.
+ *
+ * Never more than {@link STREAM_WINDOW_BYTES} is posted and not yet read by
+ * the handler, whatever the engine's body reader hands out at once (some
+ * engines hand out more than the window in one read). A chunk that fits the
+ * window crosses whole, its buffer transferred, once the credit covers it;
+ * a larger one crosses in pieces, each a copy of at most the credit there
+ * is, as the credit arrives.
  */
 export class BodySender {
   readonly #name: string;
@@ -86,20 +94,12 @@ export class BodySender {
     const onAbort = () => this.#wake?.();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      for (const chunk of prefix) this.#post(chunk);
-      prefix.length = 0; // posted: not held until the body ends
+      while (prefix.length > 0) await this.#post(prefix.shift()!); // posted: not held until the body ends
       for (;;) {
-        while (this.#credit <= 0) {
-          signal.throwIfAborted();
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-          });
-          this.#wake = null;
-        }
-        signal.throwIfAborted();
+        await this.#creditOf(1);
         const { done, value } = await reader.read();
         if (done) break;
-        this.#post(value);
+        await this.#post(value);
       }
       this.#reply({ type: 'end', id: this.#id });
     } catch (cause) {
@@ -111,9 +111,35 @@ export class BodySender {
     }
   }
 
-  #post(chunk: Uint8Array): void {
-    const data = ownBuffer(chunk);
+  /** Posts one chunk within the credit: whole when it fits the window, else in pieces. Rejects with the abort reason. */
+  async #post(chunk: Uint8Array): Promise<void> {
+    if (chunk.byteLength <= STREAM_WINDOW_BYTES) {
+      await this.#creditOf(chunk.byteLength);
+      this.#send(ownBuffer(chunk));
+      return;
+    }
+    for (let offset = 0; offset < chunk.byteLength;) {
+      await this.#creditOf(1);
+      const end = Math.min(chunk.byteLength, offset + this.#credit);
+      this.#send(chunk.slice(offset, end).buffer);
+      offset = end;
+    }
+  }
+
+  #send(data: ArrayBuffer): void {
     this.#credit -= data.byteLength;
     this.#reply({ type: 'chunk', id: this.#id, data }, [data]);
+  }
+
+  /** Resolves once the credit is at least `bytes`; rejects with the abort reason. */
+  async #creditOf(bytes: number): Promise<void> {
+    while (this.#credit < bytes) {
+      this.#signal.throwIfAborted();
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = null;
+    }
+    this.#signal.throwIfAborted();
   }
 }

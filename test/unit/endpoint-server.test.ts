@@ -457,6 +457,34 @@ describe('faults and control', () => {
     expect((await fetch(t.api('bytes?n=10&paceMs=5000'))).status).toBe(400);
   });
 
+  it('holds a generated body open after holdAfter= bytes until the client goes away, and records it aborted, never finished', async () => {
+    const t = tenant();
+    const n = 1_000_000;
+    const hold = 200_000;
+    const abort = new AbortController();
+    const res = await fetch(t.api(`bytes?n=${n}&holdAfter=${hold}`), { signal: abort.signal });
+    expect(res.headers.get('content-length')).toBe(String(n));
+    const reader = res.body!.getReader();
+    let got = 0;
+    let ok = true;
+    while (got < hold) {
+      const { done, value } = await reader.read();
+      expect(done).toBe(false);
+      ok &&= value!.every((b: number, i: number) => b === (got + i) % 251);
+      got += value!.byteLength;
+    }
+    expect([got, ok]).toEqual([hold, true]);
+    // Nothing more comes: the server is held, not finished.
+    expect((await t.state()).requests[0]).toMatchObject({ path: 'bytes', status: 200, aborted: false, finished: false });
+    abort.abort();
+    await reader.read().catch(() => {});
+    expect(await t.waitFor((s) => s.requests.find((r) => r.aborted))).toMatchObject({ path: 'bytes', finished: false });
+    // holdAfter = n sends it all; more than n, or not an integer, is refused.
+    expect((await (await fetch(t.api('bytes?n=1000&holdAfter=1000'))).arrayBuffer()).byteLength).toBe(1000);
+    expect((await fetch(t.api('bytes?n=1000&holdAfter=1001'))).status).toBe(400);
+    expect((await fetch(t.api('bytes?n=1000&holdAfter=x'))).status).toBe(400);
+  });
+
   it('validates control input', async () => {
     const t = tenant();
     const unknownVerb = await t.control<{ error: string }>('explode', {});
