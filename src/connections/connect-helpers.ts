@@ -18,12 +18,17 @@ export function describeUrl(url: URL): string {
 
 /**
  * The message of a caught error (the engine's, or an app function's), for a
- * message of our own: every URL it quotes loses its credentials and query.
+ * message of our own: every URL it quotes loses its credentials and query,
+ * and its closing full stops go (every caller ends the sentence itself, and
+ * engines differ: Firefox ends its messages with one, Chromium does not).
  * (The error itself, kept as the `cause`, is redacted where it crosses to a
  * worker: protocol/wire.ts.)
  */
 export function causeMessage(cause: unknown): string {
-  return redactUrls(String((cause as Error)?.message ?? cause));
+  const text = redactUrls(String((cause as Error)?.message ?? cause));
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === '.' || /\s/.test(text[end - 1]!))) end -= 1;
+  return text.slice(0, end);
 }
 
 /**

@@ -34,6 +34,12 @@ export interface FetchInit extends RequestInit {
    * header does), `false` opts any method out. Default: idempotent methods only.
    */
   idempotent?: boolean;
+  /**
+   * fetch's flag for a `ReadableStream` body, which must be `'half'` (as
+   * fetch requires). The stream is read to its end in the worker and crosses
+   * whole, like every request body.
+   */
+  duplex?: 'half';
 }
 
 // Placeholder origin used only to let `Request` normalise the body and headers.
@@ -85,10 +91,10 @@ export class FetchChannel {
    */
   async fetch(path: string, init: FetchInit = {}): Promise<Response> {
     if (this.#closed) throw this.#closed;
-    const { signal, request, hasBody, responseBody, idempotent } = this.#check(path, init);
+    const { signal, request, hasBody, stream, responseBody, idempotent, bad } = this.#check(path, init);
     signal?.throwIfAborted();
     // Decided by the init, not by `request.body`: an engine without `Request.prototype.body` (Firefox) would make every GET carry an empty body.
-    const body = hasBody ? await request.arrayBuffer() : null;
+    const body = stream ? await readStream(stream, bad) : hasBody ? await request.arrayBuffer() : null;
     signal?.throwIfAborted();
     if (this.#closed) throw this.#closed;
     const id = this.#nextId++;
@@ -117,12 +123,12 @@ export class FetchChannel {
    * would refuse (a body on GET, an invalid method or header, a forbidden
    * method, a signal that is not one) is an `E_INVALIDARG` naming it.
    */
-  #check(path: unknown, init: FetchInit | null | undefined): { signal: AbortSignal | undefined; request: Request; hasBody: boolean; responseBody: ResponseBodyMode; idempotent: boolean | undefined } {
+  #check(path: unknown, init: FetchInit | null | undefined): Checked {
     const bad = (why: string) => new SyncError('E_INVALIDARG', `fetch on endpoint '${this.name}': ${why}.`);
     if (typeof path !== 'string') throw bad(`the path must be a string relative to the endpoint, not ${path === null ? 'null' : typeof path}`);
     if (init === null || init === undefined) init = {};
     if (typeof init !== 'object') throw bad(`init must be an object like fetch's RequestInit, not ${typeof init}`);
-    const { responseBody = 'auto', idempotent, ...rest } = init;
+    const { responseBody = 'auto', idempotent, duplex, ...rest } = init;
     if (!isOneOf(RESPONSE_BODY_MODES, responseBody)) throw bad(`responseBody must be 'auto', 'whole' or 'stream', not ${show(responseBody)}`);
     if (idempotent !== undefined && typeof idempotent !== 'boolean') throw bad(`idempotent must be a boolean, not ${show(idempotent)}`);
     const signal = rest.signal ?? undefined;
@@ -137,18 +143,20 @@ export class FetchChannel {
     const hasBody = rest.body !== undefined && rest.body !== null;
     const problem = requestProblem(rest.method ?? 'GET', headers, hasBody);
     if (problem) throw bad(problem);
-    // fetch refuses a stream body without duplex: 'half'; an engine that does not check it
-    // would accept it here, and reading the body (below) would wait for a stream that may never end.
-    if (rest.body instanceof ReadableStream && (rest as { duplex?: unknown }).duplex !== 'half') {
-      throw bad(`fetch refuses this init: a ReadableStream body needs duplex: 'half'`);
+    // A stream body is read here, never handed to Request: an engine that cannot upload streams
+    // may take it for an object to stringify and send "[object ReadableStream]" without an error.
+    const stream = typeof ReadableStream === 'function' && rest.body instanceof ReadableStream ? rest.body : null;
+    if (stream) {
+      if (duplex !== 'half') throw bad(`fetch refuses this init: a ReadableStream body needs duplex: 'half', not ${show(duplex)}`);
+      if (stream.locked) throw bad('fetch refuses this init: the ReadableStream body is locked (already being read)');
     }
     let request: Request;
     try {
-      request = new Request(NORMALISE, { ...rest, headers, signal: null });
+      request = new Request(NORMALISE, { ...rest, body: stream ? null : rest.body, headers, signal: null });
     } catch (cause) {
       throw bad(`fetch refuses this init: ${(cause as Error)?.message ?? cause}`);
     }
-    return { signal, request, hasBody, responseBody, idempotent };
+    return { signal, request, hasBody, stream, responseBody, idempotent, bad };
   }
 
   /** Detaches this handler; requests still running reject (and are aborted). The endpoint stays up for the others. Idempotent. */
@@ -221,6 +229,29 @@ export class FetchChannel {
     this.#running.clear();
     this.#port.onmessage = null;
     this.#port.close();
+  }
+}
+
+/** What `#check` found in `fetch(path, init)`. */
+interface Checked {
+  signal: AbortSignal | undefined;
+  /** The init normalised by `Request` (method, headers, and any body but a stream). */
+  request: Request;
+  hasBody: boolean;
+  /** A `ReadableStream` body, read by {@link readStream}. */
+  stream: ReadableStream | null;
+  responseBody: ResponseBodyMode;
+  idempotent: boolean | undefined;
+  /** Makes the E_INVALIDARG of this channel. */
+  bad: (why: string) => SyncError;
+}
+
+/** A stream body, read to its end; a chunk that is not bytes is refused as fetch would refuse it. */
+async function readStream(stream: ReadableStream, bad: (why: string) => SyncError): Promise<ArrayBuffer> {
+  try {
+    return await new Response(stream).arrayBuffer();
+  } catch (cause) {
+    throw bad(`the ReadableStream body could not be read: ${(cause as Error)?.message ?? cause}`);
   }
 }
 

@@ -33,7 +33,11 @@ const BAD_INITS: [string, string, RegExp][] = [
   ['an idempotent that is not a boolean', `'health', { idempotent: 'yes' }`, /idempotent must be a boolean, not "yes"/],
   ['an init that is a string', `'health', 'GET'`, /init must be an object/],
   ['a path that is not a string', `42`, /the path must be a string/],
-  ['a stream body without duplex', `'echo', { method: 'POST', body: new ReadableStream() }`, /fetch refuses this init/],
+  // Refused by the library itself: an engine that cannot upload a stream may send "[object ReadableStream]" instead of throwing.
+  ['a stream body without duplex', `'echo', { method: 'POST', body: new ReadableStream() }`, /fetch refuses this init: a ReadableStream body needs duplex: 'half', not undefined/],
+  ['a stream body with a duplex other than half', `'echo', { method: 'POST', body: new ReadableStream(), duplex: 'full' }`, /needs duplex: 'half', not "full"/],
+  ['a locked stream body', `'echo', { method: 'POST', body: locked(), duplex: 'half' }`, /the ReadableStream body is locked/],
+  ['a stream body of strings', `'echo', { method: 'POST', body: strings(), duplex: 'half' }`, /the ReadableStream body could not be read/],
 ];
 
 /** Messages a hostile worker posts straight on its channel's port, past FetchChannel's checks. */
@@ -61,6 +65,12 @@ async function run(source: string, server: TestServer) {
 test('api.fetch refuses what fetch would refuse with E_INVALIDARG naming it, and sends nothing', async () => {
   const server = TestServer.create();
   const { result, cases } = await run(`
+    const locked = () => {
+      const stream = new ReadableStream();
+      stream.getReader();
+      return stream;
+    };
+    const strings = () => new ReadableStream({ start(c) { c.enqueue('not bytes'); c.close(); } });
     defineHandler({
       items: () => [{ id: 'a', name: 'A' }],
       async synchronize(_ids, ctx) {
@@ -94,6 +104,35 @@ test('api.fetch refuses what fetch would refuse with E_INVALIDARG naming it, and
   expect(result.handlers[0]!.outcome).toBe('succeeded');
   // Only the last request reached the server.
   expect((await server.state()).requests.map((r) => [r.method, r.path, r.headers['x-ok']])).toEqual([['GET', 'health', 'padded']]);
+  await noLiveWorkers();
+});
+
+test('a ReadableStream body with duplex half is read to its end and arrives byte for byte, like any body', async () => {
+  const server = TestServer.create();
+  const { result, cases } = await run(`
+    const chunks = [[104, 101, 108], [108, 111, 32], [0, 255, 119, 111, 114, 108, 100]];
+    defineHandler({
+      items: () => [{ id: 'a', name: 'A' }],
+      async synchronize(_ids, ctx) {
+        const api = await ctx.establishConnection('api', 'fetch');
+        const body = new ReadableStream({
+          pull(controller) {
+            const next = chunks.shift();
+            if (next) controller.enqueue(new Uint8Array(next));
+            else controller.close();
+          },
+        });
+        const res = await api.fetch('echo', { method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/x-test' } });
+        report(ctx, 'case', { index: 0, status: res.status, bytes: [...new Uint8Array(await res.arrayBuffer())], type: res.headers.get('content-type') });
+        report(ctx, 'done');
+      },
+    });
+  `, server);
+
+  expect(result.handlers[0]!.outcome).toBe('succeeded');
+  expect(cases).toEqual([{ index: 0, status: 200, bytes: [104, 101, 108, 108, 111, 32, 0, 255, 119, 111, 114, 108, 100], type: 'application/x-test' }]);
+  const requests = (await server.state()).requests;
+  expect(requests.map((r) => [r.method, r.path, r.headers['content-type']])).toEqual([['POST', 'echo', 'application/x-test']]);
   await noLiveWorkers();
 });
 
