@@ -3,13 +3,16 @@
  * bench page is driven with Target and Runtime only (plus Performance for the
  * main thread's task time, and HeapProfiler to collect garbage before the
  * heap is read): never Network, so no frame or request is reported to the
- * driver, unlike a Playwright `page` (perf-baseline.md, "Driver").
+ * driver, unlike a Playwright `page` (perf-baseline.md, "Driver"). Firefox's
+ * counterpart is bidi.ts; both give the driver engine.ts's interface.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { withTimeout, type BenchBrowser, type BenchPage } from './engine.ts';
+import { rendererPids } from './proc.ts';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -70,7 +73,7 @@ export class Cdp {
 }
 
 /** A page target attached over the flat protocol. */
-export class CdpPage {
+export class CdpPage implements BenchPage {
   readonly cdp: Cdp;
   readonly sessionId: string;
 
@@ -83,43 +86,52 @@ export class CdpPage {
     return this.cdp.send<T>(method, params, this.sessionId);
   }
 
-  /** Evaluates `expression` in the page, awaiting a promise, and answers its value (JSON). */
   async evaluate<T>(expression: string, timeoutMs = 900_000): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`page did not answer within ${timeoutMs} ms: ${expression.slice(0, 120)}`)), timeoutMs);
-    });
-    try {
-      const answer = await Promise.race([
-        this.send<{ result: { value?: unknown }; exceptionDetails?: { text: string; exception?: { description?: string } } }>('Runtime.evaluate', {
-          expression,
-          awaitPromise: true,
-          returnByValue: true,
-        }),
-        timeout,
-      ]);
-      if (answer.exceptionDetails) {
-        throw new Error(`page threw: ${answer.exceptionDetails.exception?.description ?? answer.exceptionDetails.text}`);
-      }
-      return answer.result.value as T;
-    } finally {
-      clearTimeout(timer);
+    const answer = await withTimeout(
+      this.send<{ result: { value?: unknown }; exceptionDetails?: { text: string; exception?: { description?: string } } }>('Runtime.evaluate', {
+        expression,
+        awaitPromise: true,
+        returnByValue: true,
+      }),
+      timeoutMs,
+      () => expression.slice(0, 120),
+    );
+    if (answer.exceptionDetails) {
+      throw new Error(`page threw: ${answer.exceptionDetails.exception?.description ?? answer.exceptionDetails.text}`);
     }
+    return answer.result.value as T;
   }
 
-  /** Calls `window.bench[name](...args)`. */
   call<T>(name: string, ...args: unknown[]): Promise<T> {
     return this.evaluate<T>(`window.bench.${name}(${args.map((a) => JSON.stringify(a)).join(', ')})`);
   }
+
+  /** Enables Performance, for taskDuration. */
+  async prepare(): Promise<void> {
+    await this.send('Performance.enable');
+  }
+
+  /** Performance.getMetrics' TaskDuration. */
+  async taskDuration(): Promise<number> {
+    const { metrics } = await this.send<{ metrics: { name: string; value: number }[] }>('Performance.getMetrics');
+    return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+  }
+
+  /** Runtime.getHeapUsage after three HeapProfiler.collectGarbage. */
+  async heapUsed(): Promise<number> {
+    for (let i = 0; i < 3; i++) {
+      await this.send('HeapProfiler.collectGarbage');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return (await this.send<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize;
+  }
 }
 
-export interface Browser {
-  readonly pid: number;
+export interface Browser extends BenchBrowser {
   readonly cdp: Cdp;
   readonly version: { product: string; userAgent: string; revision: string };
   /** Opens `url` in a new tab and attaches to it. */
   open(url: string): Promise<CdpPage>;
-  close(): Promise<void>;
 }
 
 /**
@@ -181,7 +193,13 @@ export async function launchChromium(executablePath: string, extraArgs: string[]
   const version = await cdp.send<{ product: string; userAgent: string; revision: string }>('Browser.getVersion');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
+    engine: 'chromium',
     pid: child.pid!,
+    product: version.product,
+    details: version,
+    unavailable: {},
+    contentPids: () => rendererPids(child.pid!),
+    workerThreadPrefix: 'DedicatedWorker',
     cdp,
     version,
     async open(url) {

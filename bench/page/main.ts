@@ -1,7 +1,7 @@
 /**
  * The bench page. It owns one SyncManager (as an app would) and the raw
  * baselines next to it, and exposes `window.bench`, which the driver
- * (bench/driver.ts) calls over a bare DevTools connection, one rep at a time.
+ * (bench/driver.ts) calls over a bare DevTools or WebDriver BiDi connection, one rep at a time.
  * Workers time their own loops; the page times what starts on the page.
  */
 import * as Comlink from 'comlink';
@@ -93,9 +93,13 @@ const renderProgress = (event: ItemEvent) => render(event.handlerId, event.item)
 // ---- long tasks ----
 
 const longTasks: { start: number; duration: number }[] = [];
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) longTasks.push({ start: entry.startTime, duration: entry.duration });
-}).observe({ type: 'longtask', buffered: true });
+/** Feature test: an engine without 'longtask' entries (Firefox) reports none; the driver then says "n/a", not "no long task". */
+const longTasksSupported = PerformanceObserver.supportedEntryTypes.includes('longtask');
+if (longTasksSupported) {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) longTasks.push({ start: entry.startTime, duration: entry.duration });
+  }).observe({ type: 'longtask', buffered: true });
+}
 
 /** Runs `fn` and answers its value with the long tasks that started meanwhile (entries arrive after their task: wait a little). */
 async function withTasks<T>(fn: () => Promise<T>): Promise<{ value: T; wallMs: number; longTasks: number[] }> {
@@ -312,6 +316,7 @@ const bench = {
     crossOriginIsolated: globalThis.crossOriginIsolated,
     hardwareConcurrency: navigator.hardwareConcurrency,
     userAgent: navigator.userAgent,
+    longTasks: longTasksSupported,
   }),
   busy,
   /** Loads the managers' stored state (IndexedDB) before anything is timed. */

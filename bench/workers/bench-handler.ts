@@ -18,6 +18,8 @@ interface Pipe {
 }
 
 let deliver: (frame: Frame) => void = () => {};
+/** Fails the loop under way when the channel closes under it (it would wait for frames that never come). */
+let abort: (error: Error) => void = () => {};
 const pipes = new Map<SocketVia, Pipe>();
 const channels = new Map<string, WebSocketChannel | FetchChannel>();
 let fetchChannel: FetchChannel | null = null;
@@ -29,6 +31,10 @@ function post(message: WorkerMessage): void {
 
 function channelPipe(channel: WebSocketChannel): Pipe {
   channel.addEventListener('message', (event) => deliver(event.data));
+  channel.addEventListener('close', (event) => {
+    pipes.delete('channel');
+    abort(new Error(`the channel closed with ${event.code} (${event.reason})${event.dropped ? ` after dropping ${event.dropped} frames` : ''}${event.error ? `: ${event.error.message}` : ''}`));
+  });
   return { send: (frame) => channel.send(frame) };
 }
 
@@ -62,7 +68,10 @@ async function rtt(p: Pipe, count: number, size: number): Promise<number[]> {
   const text = 'x'.repeat(size);
   const samples: number[] = new Array(count);
   for (let i = 0; i < count; i++) {
-    const echoed = new Promise<Frame>((resolve) => (deliver = resolve));
+    const echoed = new Promise<Frame>((resolve, reject) => {
+      deliver = resolve;
+      abort = reject;
+    });
     const t0 = performance.now();
     const sending = p.send(text);
     if (sending) await sending;
@@ -78,6 +87,7 @@ async function down(p: Pipe, count: number, size: number): Promise<number> {
   const total = count * size;
   let received = 0;
   const done = new Promise<void>((resolve, reject) => {
+    abort = reject;
     deliver = (frame) => {
       if (typeof frame === 'string') return reject(new Error(`down: unexpected text frame ${frame.slice(0, 80)}`));
       received += frame.byteLength;
@@ -101,6 +111,7 @@ async function down(p: Pipe, count: number, size: number): Promise<number> {
 async function up(p: Pipe, count: number, size: number): Promise<number> {
   const total = count * size;
   const done = new Promise<void>((resolve, reject) => {
+    abort = reject;
     deliver = (frame) => (frame === `!sunk ${total}` ? resolve() : reject(new Error(`up: unexpected frame ${typeof frame === 'string' ? frame.slice(0, 80) : frame.byteLength}`)));
   });
   const t0 = performance.now();
@@ -237,6 +248,13 @@ async function run(command: Command<MessagePort>, ctx: HandlerContext): Promise<
   }
 }
 
+/** Message and stack: V8's stack starts with the message, Firefox's holds only the frames. */
+function describeError(error: unknown): string {
+  const text = String(error);
+  const stack = (error as Error)?.stack;
+  return stack ? (stack.startsWith(text) ? stack : `${text}\n${stack}`) : text;
+}
+
 /** Answers commands until `finish`. */
 function serve(ctx: HandlerContext): Promise<void> {
   return new Promise((resolve) => {
@@ -248,7 +266,7 @@ function serve(ctx: HandlerContext): Promise<void> {
           post({ type: 'bench:reply', id: message.id, ok: true, value });
           if (message.command.op === 'finish') resolve();
         },
-        (error: unknown) => post({ type: 'bench:reply', id: message.id, ok: false, error: String((error as Error)?.stack ?? error) }),
+        (error: unknown) => post({ type: 'bench:reply', id: message.id, ok: false, error: describeError(error) }),
       );
     });
     post({ type: 'bench:serving', handlerId: ctx.handlerId });
