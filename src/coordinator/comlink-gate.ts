@@ -13,9 +13,11 @@
  *   plain data or as thrown errors of strings, never as proxies; anything
  *   else fails the call with `E_FAIL`.
  *
- * Comlink stays the RPC: the gate is an Endpoint in front of a MessagePort.
+ * Comlink stays the RPC: the gate is an Endpoint in front of a lane of the
+ * worker's port (internal/lane.ts).
  */
 import * as Comlink from 'comlink';
+import type { LaneEndpoint } from '../internal/lane.ts';
 import { SyncError, isSyncErrorCode } from '../protocol/sync-error.ts';
 import { fail } from '../protocol/wire.ts';
 
@@ -30,11 +32,11 @@ export interface RefusedMessage {
 /** What a gate does with a message: lets it through, drops it, or hands Comlink another one instead. */
 type Verdict = { pass: true } | { pass: false; instead?: unknown };
 
-/** A Comlink endpoint over `port` whose listeners see only what `judge` lets through. */
-function gatedEndpoint(port: MessagePort, judge: (data: unknown) => Verdict): Comlink.Endpoint {
+/** A Comlink endpoint over `inner` whose listeners see only what `judge` lets through. */
+function gatedEndpoint(inner: LaneEndpoint, judge: (data: unknown) => Verdict): Comlink.Endpoint {
   const wrapped = new Map<EventListenerOrEventListenerObject, Listener>();
   return {
-    postMessage: (message: unknown, transfer?: Transferable[]) => port.postMessage(message, transfer ?? []),
+    postMessage: (message: unknown, transfer?: Transferable[]) => inner.postMessage(message, transfer ?? []),
     addEventListener(type: string, listener: EventListenerOrEventListenerObject) {
       const call = typeof listener === 'function' ? listener : (event: Event) => listener.handleEvent(event);
       const gated: Listener = (event) => {
@@ -43,15 +45,14 @@ function gatedEndpoint(port: MessagePort, judge: (data: unknown) => Verdict): Co
         else if (verdict.instead !== undefined) call(new MessageEvent('message', { data: verdict.instead }));
       };
       wrapped.set(listener, gated);
-      port.addEventListener(type as 'message', gated);
+      inner.addEventListener(type, gated as EventListener);
     },
     removeEventListener(type: string, listener: EventListenerOrEventListenerObject) {
       const gated = wrapped.get(listener);
       if (!gated) return;
       wrapped.delete(listener);
-      port.removeEventListener(type as 'message', gated);
+      inner.removeEventListener(type, gated as EventListener);
     },
-    start: () => port.start(),
   };
 }
 
@@ -66,9 +67,9 @@ const isRawWireValue = (value: unknown): boolean => isPlainRecord(value) && valu
 
 /**
  * Exposes `api` (an object whose own properties are its functions) on
- * `port` behind the gate. `refused` hears of every message the gate stopped.
+ * `endpoint` (a lane) behind the gate. `refused` hears of every message the gate stopped.
  */
-export function exposeGated<T extends { [K in keyof T]: (...args: never[]) => unknown }>(api: T, port: MessagePort, refused: (message: RefusedMessage) => void): void {
+export function exposeGated<T extends { [K in keyof T]: (...args: never[]) => unknown }>(api: T, endpoint: LaneEndpoint, refused: (message: RefusedMessage) => void): void {
   // Null prototype and frozen: no name on the object but the API's own functions.
   const target: Record<string, unknown> = Object.freeze(Object.assign(Object.create(null) as Record<string, unknown>, api));
   const names = new Set(Object.keys(target).filter((name) => typeof target[name] === 'function'));
@@ -91,20 +92,20 @@ export function exposeGated<T extends { [K in keyof T]: (...args: never[]) => un
     // Answered, so that the worker's call does not wait for ever; Comlink never sees it.
     const id = isPlainRecord(data) ? data.id : undefined;
     if (typeof id === 'string' && id.length <= 100) {
-      port.postMessage({ id, type: 'RAW', value: fail(new SyncError('E_ACCESSDENIED', `The manager refused ${reason}.`)) });
+      endpoint.postMessage({ id, type: 'RAW', value: fail(new SyncError('E_ACCESSDENIED', `The manager refused ${reason}.`)) });
     }
     return { pass: false };
   };
-  Comlink.expose(target, gatedEndpoint(port, judge));
+  Comlink.expose(target, gatedEndpoint(endpoint, judge));
 }
 
 /**
- * Wraps the worker's API on `port` behind the gate: an answer that is not a
+ * Wraps the worker's API on `endpoint` (a lane) behind the gate: an answer that is not a
  * plain value or a thrown error (a proxy, say) never reaches Comlink; the
  * call it answers fails with `E_FAIL` instead, so the main thread is never
  * handed an object the worker controls.
  */
-export function wrapGated<T>(port: MessagePort): Comlink.Remote<T> {
+export function wrapGated<T>(endpoint: LaneEndpoint): Comlink.Remote<T> {
   const judge = (data: unknown): Verdict => {
     if (!isPlainRecord(data) || typeof data.id !== 'string') return { pass: false };
     if (data.type === 'RAW' && hasOnlyKeys(data, ['id', 'type', 'value']) && isOutcome(data.value)) return { pass: true };
@@ -112,7 +113,7 @@ export function wrapGated<T>(port: MessagePort): Comlink.Remote<T> {
     const error = new SyncError('E_FAIL', 'The handler\'s worker answered the manager with something other than an outcome of plain data (a proxy, say); the manager refused it.');
     return { pass: false, instead: { id: data.id, type: 'RAW', value: fail(error) } };
   };
-  return Comlink.wrap<T>(gatedEndpoint(port, judge));
+  return Comlink.wrap<T>(gatedEndpoint(endpoint, judge));
 }
 
 const MAX_CAUSES = 8;

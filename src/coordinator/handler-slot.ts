@@ -5,7 +5,6 @@
  * resolve, reject, crash, hang, or be cancelled. Its items are
  * handler-items.ts; the calls its worker makes, handler-calls.ts.
  */
-import * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
 import { fromWire, toWire, unwrap, type Outcome } from '../protocol/wire.ts';
 import { MAX_LOG_TEXT_LENGTH, type ItemInfo, type ItemStatus } from '../protocol/types.ts';
@@ -49,7 +48,6 @@ export class HandlerSlot {
   #cancelTimer: ReturnType<typeof setTimeout> | undefined;
   #worker: HandlerWorker | null = null;
   #released = false;
-  #coordinatorPort: MessagePort | null = null;
   #refusals = 0;
   #startedAt = 0;
   #endedAt = 0;
@@ -85,12 +83,11 @@ export class HandlerSlot {
       void worker.died.then((error) => this.#halt('crashed', error));
 
       this.#enter('initializing');
-      const { port1, port2 } = new MessageChannel();
-      exposeGated(coordinatorApi(this), port1, (refused) => this.#refused(refused));
-      this.#coordinatorPort = port1;
+      // Served before initialize() is sent: the worker may call the manager as soon as it has initialize's info.
+      exposeGated(coordinatorApi(this), worker.coordinator, (refused) => this.#refused(refused));
       const info = { sessionId: session.id, handlerId: id, trigger: session.trigger, cookie: session.cookie, mayBotherUser: session.mayBotherUser };
       // items() follows initialize() at once (see HandlerApi.items): one round trip for both.
-      const initializing = worker.api.initialize(Comlink.transfer(port2, [port2]), info);
+      const initializing = worker.api.initialize(info);
       const listing = worker.api.items();
       listing.catch(() => {});
       const participates = await this.#call<boolean>(initializing);
@@ -149,12 +146,10 @@ export class HandlerSlot {
     return skipped;
   }
 
-  /** Ends the worker and the handler's side of the callback channel; idempotent. */
+  /** Ends the worker and both lanes of its port (the manager serves no more of its calls); idempotent. */
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#coordinatorPort?.close();
-    this.#coordinatorPort = null;
     this.#worker?.terminate();
   }
 

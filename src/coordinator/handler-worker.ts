@@ -10,16 +10,20 @@ import { hasWebLocks, watchLifeLock } from '../protocol/locks.ts';
 import { PROTOCOL_VERSION, isLockedMessage, isReadyMessage, type HandlerApi } from '../protocol/worker-api.ts';
 import type { ResolvedHandler, WorkerLike } from './options.ts';
 import { deferred } from '../internal/deferred.ts';
+import { lane, type LaneEndpoint, type LaneTarget } from '../internal/lane.ts';
 import { wrapGated } from './comlink-gate.ts';
 
 /** A handler's worker that made its ready handshake. */
 export interface HandlerWorker {
-  readonly api: Comlink.Remote<HandlerApi<MessagePort>>;
+  /** The handler's API, in the `handler` lane of the worker's port, behind the gate. */
+  readonly api: Comlink.Remote<HandlerApi>;
+  /** The `coordinator` lane of the worker's port, where the manager serves the worker's calls (behind the gate). */
+  readonly coordinator: LaneEndpoint;
   /** The handler implements `prepare()`. */
   readonly prepares: boolean;
   /** Resolves (never rejects) with the reason when the worker crashes or disappears. */
   readonly died: Promise<SyncError>;
-  /** Closes the Comlink port, stops watching and terminates the worker; idempotent. */
+  /** Closes both lanes, stops watching and terminates the worker; idempotent. */
   terminate(): void;
 }
 
@@ -36,7 +40,7 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
   } catch (cause) {
     throw new SyncError('E_FAIL', `${who}: its worker factory threw: ${(cause as Error)?.message ?? cause}.`, { cause });
   }
-  if (!worker || typeof worker.terminate !== 'function' || typeof worker.addEventListener !== 'function') {
+  if (!worker || typeof worker.terminate !== 'function' || typeof worker.addEventListener !== 'function' || typeof worker.postMessage !== 'function') {
     throw new SyncError('E_FAIL', `${who}: its worker factory must return a Worker, e.g. new Worker(new URL('./handler.ts', import.meta.url), { type: 'module' }).`);
   }
   const died = deferred<SyncError>();
@@ -53,8 +57,9 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
   worker.addEventListener('error', onError);
   worker.addEventListener('messageerror', onMessageError);
 
-  let api: Comlink.Remote<HandlerApi<MessagePort>> | null = null;
-  let port: MessagePort | null = null;
+  const target = worker as unknown as LaneTarget;
+  const handlerLane = lane(target, 'handler');
+  const coordinator = lane(target, 'coordinator');
   let onLocked: ((event: MessageEvent) => void) | undefined;
   const terminate = () => {
     if (ended) return;
@@ -67,7 +72,8 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
     if (onLocked) worker.removeEventListener('message', onLocked);
     // Not releaseProxy(): it asks the worker to release its end and waits for an answer that a
     // terminated worker never sends (a promise left pending). Closing our end is all that is needed.
-    port?.close();
+    handlerLane.close();
+    coordinator.close();
     worker.terminate();
   };
 
@@ -80,16 +86,14 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
   diedEarly.catch(() => {});
   try {
     const ready = await Promise.race([
-      new Promise<{ port: MessagePort; lock: string | null; prepares: boolean }>((resolve, reject) => {
+      new Promise<{ lock: string | null; prepares: boolean }>((resolve, reject) => {
         onMessage = (event: MessageEvent) => {
           const data: unknown = event.data;
           if (!isReadyMessage(data)) return;
-          if (!(data.port instanceof MessagePort)) {
-            reject(new SyncError('E_FAIL', `${who}: its worker's ready message carries no MessagePort; build the worker with syncmgr/handler's defineHandler().`));
-          } else if (data.protocol !== PROTOCOL_VERSION) {
+          if (data.protocol !== PROTOCOL_VERSION) {
             reject(new SyncError('E_FAIL', `${who}: its worker speaks protocol ${data.protocol}, the manager ${PROTOCOL_VERSION}; build both from the same syncmgr version.`));
           } else {
-            resolve({ port: data.port, lock: data.lock, prepares: data.prepares !== false });
+            resolve({ lock: data.lock, prepares: data.prepares !== false });
           }
         };
         worker.addEventListener('message', onMessage);
@@ -99,8 +103,6 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
       }),
       diedEarly,
     ]);
-    port = ready.port;
-    api = wrapGated<HandlerApi<MessagePort>>(port);
     prepares = ready.prepares;
     const lock = ready.lock;
     if (lock !== null && hasWebLocks()) {
@@ -126,5 +128,5 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
     signal.removeEventListener('abort', onAbort);
     if (onMessage) worker.removeEventListener('message', onMessage);
   }
-  return { api, prepares, died: died.promise, terminate };
+  return { api: wrapGated<HandlerApi>(handlerLane), coordinator, prepares, died: died.promise, terminate };
 }

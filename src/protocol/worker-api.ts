@@ -1,25 +1,25 @@
 /**
  * What crosses the worker boundary besides channel frames: the ready
- * handshake, the two method maps (the handler's and the manager's), and the
- * grant of a channel. `P` is the platform's MessagePort: this file uses
- * neither DOM nor worker globals.
+ * handshake, the two method maps (the handler's and the manager's) and the
+ * lanes they travel in, and the grant of a channel. `P` is the platform's
+ * MessagePort: this file uses neither DOM nor worker globals.
  */
 import type { Outcome, WireError } from './wire.ts';
 import type { ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ProgressAnswer } from './types.ts';
 
 /** Version of this protocol; both sides must agree. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /**
  * The first message a handler worker posts on its global scope, as soon as
- * `defineHandler()` runs. The worker asks for its life lock (locks.ts) a
- * moment later and posts a {@link LockedMessage} once it holds it (or was refused).
+ * `defineHandler()` runs: from then on it serves {@link HandlerApi} in the
+ * `handler` lane of its own port. The worker asks for its life lock
+ * (locks.ts) a moment later and posts a {@link LockedMessage} once it holds
+ * it (or was refused).
  */
-export interface ReadyMessage<P> {
+export interface ReadyMessage {
   type: 'syncmgr:ready';
   protocol: number;
-  /** Carries {@link HandlerApi} (Comlink); transferred. */
-  port: P;
   /** A Web Lock the worker holds for its whole life, so the manager learns when it dies; `null` without Web Locks. */
   lock: string | null;
   /** The handler implements `prepare()`: without it the manager does not call {@link HandlerApi.prepare}. */
@@ -38,12 +38,27 @@ export interface LockedMessage {
 }
 
 /**
+ * The two conversations on a handler worker's own port (the `Worker` on the
+ * page, its global scope inside), each a Comlink exchange in its own
+ * envelope: `handler`, the manager's calls of {@link HandlerApi} and their
+ * answers; `coordinator`, the worker's calls of {@link CoordinatorApi} and
+ * theirs. Messages of neither kind (the handshake, an app's own) are no lane's.
+ */
+export type Lane = 'handler' | 'coordinator';
+
+export interface LaneMessage {
+  syncmgr: Lane;
+  /** A Comlink message. */
+  message: unknown;
+}
+
+/**
  * What a handler worker exposes to the manager (one worker per handler per session).
  * Every method answers an {@link Outcome}: errors travel as data, never as exceptions.
  */
-export interface HandlerApi<P> {
-  /** SyncMgr's Initialize: `true` takes part, `false` declines. `coordinator` carries {@link CoordinatorApi}. */
-  initialize(coordinator: P, info: InitializeInfo): Promise<Outcome<boolean>>;
+export interface HandlerApi {
+  /** SyncMgr's Initialize: `true` takes part, `false` declines. From now on the worker may call {@link CoordinatorApi}. */
+  initialize(info: InitializeInfo): Promise<Outcome<boolean>>;
   /**
    * SyncMgr's EnumSyncMgrItems. The manager sends it right behind
    * `initialize` without waiting for that answer: the worker calls the
@@ -132,10 +147,16 @@ export type ChannelGrant<P, K extends ConnectionKind = ConnectionKind> = Channel
 
 // TYPE GUARDS
 
-export function isReadyMessage(value: unknown): value is ReadyMessage<unknown> {
+export function isReadyMessage(value: unknown): value is ReadyMessage {
   if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<ReadyMessage<unknown>>;
-  return v.type === 'syncmgr:ready' && typeof v.protocol === 'number' && v.port !== undefined && (v.lock === null || typeof v.lock === 'string');
+  const v = value as Partial<ReadyMessage>;
+  return v.type === 'syncmgr:ready' && typeof v.protocol === 'number' && (v.lock === null || typeof v.lock === 'string');
+}
+
+export function isLaneMessage(value: unknown): value is LaneMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const lane = (value as Partial<LaneMessage>).syncmgr;
+  return lane === 'handler' || lane === 'coordinator';
 }
 
 export function isLockedMessage(value: unknown): value is LockedMessage {

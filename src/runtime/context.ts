@@ -59,8 +59,9 @@ export class ContextState {
 
   /**
    * The handler's synchronize() has returned: from now on its context calls
-   * are refused here, at once. Refusing them in the manager would race the
-   * answer, which travels on another port.
+   * are refused here, at once. The manager would take them: the answer is
+   * posted only once earlier calls have settled, so a call made meanwhile
+   * reaches the manager first.
    */
   end(handlerId: string): void {
     this.#endedFor = handlerId;

@@ -1,7 +1,8 @@
 /**
  * `defineHandler()`: turns a worker module into a sync handler. It exposes the
- * handler to the manager over Comlink on a private MessagePort, posts the
- * ready handshake at once, and holds a Web Lock for the worker's life (so the
+ * handler to the manager over Comlink in the `handler` lane of the worker's
+ * own port (and calls the manager in the `coordinator` lane), posts the ready
+ * handshake at once, and holds a Web Lock for the worker's life (so the
  * manager notices if the worker dies), which it asks for a moment later, or
  * when initialize() is called; prepare() and synchronize() wait for it.
  */
@@ -9,8 +10,9 @@ import * as Comlink from 'comlink';
 import { SyncError } from '../protocol/sync-error.ts';
 import { fail, fromWire, ok } from '../protocol/wire.ts';
 import { lifeLock } from '../protocol/locks.ts';
-import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LockedMessage, type ReadyMessage } from '../protocol/worker-api.ts';
+import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LaneMessage, type LockedMessage, type ReadyMessage } from '../protocol/worker-api.ts';
 import { MAX_ITEMS, type InitializeInfo, type ItemInfo } from '../protocol/types.ts';
+import { lane, type LaneTarget } from '../internal/lane.ts';
 import { ContextState, createContext, type HandlerContext } from './context.ts';
 
 /** What a handler module implements. Every method may be async. */
@@ -25,9 +27,9 @@ export interface SyncHandler {
   synchronize(itemIds: string[], ctx: HandlerContext): void | Promise<void>;
 }
 
-/** Where the handshake goes: the worker's global scope. */
-interface ReadyTarget {
-  postMessage(message: ReadyMessage<MessagePort> | LockedMessage, transfer: Transferable[]): void;
+/** The worker's global scope: where the handshake goes, and what both lanes run over. */
+interface ReadyTarget extends LaneTarget {
+  postMessage(message: ReadyMessage | LockedMessage | LaneMessage, transfer: Transferable[]): void;
 }
 
 /**
@@ -40,7 +42,8 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   }
   let context: HandlerContext | null = null;
   let state: ContextState | null = null;
-  let coordinator: Comlink.Remote<CoordinatorApi<MessagePort>> | null = null;
+  // Kept for the worker's whole life, so Comlink's release on GC cannot cut it.
+  const coordinator = Comlink.wrap<CoordinatorApi<MessagePort>>(lane(target, 'coordinator'));
   // Refused (an opaque origin, say): the manager then relies on the worker's error events alone.
   // prepare() and synchronize(), where a handler's work is, run only once the life lock is held (or
   // refused), so a worker that ends from then on is seen through the lock at once; before, the
@@ -52,13 +55,11 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
     if (!context) throw new SyncError('E_UNEXPECTED', 'The manager called the handler before initialize().');
     return context;
   };
-  const api: HandlerApi<MessagePort> = {
-    async initialize(port, info) {
+  const api: HandlerApi = {
+    async initialize(info) {
       // Asked for now, awaited in prepare()/synchronize(): the grant's round trip overlaps those of initialize() and items().
       void life?.take();
       const answer = (async () => {
-        // Kept for the worker's whole life, so Comlink's release on GC cannot cut it.
-        coordinator = Comlink.wrap<CoordinatorApi<MessagePort>>(port);
         state = new ContextState();
         context = createContext(info, state.track(coordinator, info.handlerId), state);
         return (await handler.initialize?.(info)) !== false;
@@ -113,9 +114,8 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
       state?.controller.abort(fromWire(reason));
     },
   };
-  const { port1, port2 } = new MessageChannel();
-  Comlink.expose(api, port1);
-  target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, port: port2, lock: life?.name ?? null, prepares: typeof handler.prepare === 'function' }, [port2]);
+  Comlink.expose(api, lane(target, 'handler'));
+  target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, lock: life?.name ?? null, prepares: typeof handler.prepare === 'function' }, []);
 }
 
 /**

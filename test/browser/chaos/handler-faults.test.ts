@@ -148,13 +148,18 @@ test.for(brokenWorkers)('$name: the handler ends crashed while starting ($code),
   expect(h.error!.message).toMatch(says);
 });
 
-// ---- junk on the worker's global scope: ignored ----
+// ---- junk on the worker's global scope (its own port): ignored ----
 
 const JUNK: unknown[] = [
   'junk', 42, null, true, [1, 2, 3], {}, { type: 'bogus' },
   { type: 'syncmgr:ready', protocol: 1, port: null, lock: null },
   { type: 'syncmgr:ready', protocol: 999, port: 1, lock: null },
   { id: 'x', type: 'APPLY', path: ['synchronize'], argumentList: [] },
+  // In the lanes the manager reads: refused by the gate, or answers to no call of the manager's.
+  { syncmgr: 'coordinator', message: 'junk' },
+  { syncmgr: 'coordinator', message: { id: 'x', type: 'GET', path: [] } },
+  { syncmgr: 'handler', message: { id: 'x', type: 'RAW', value: { ok: true, value: true } } },
+  { syncmgr: 'handler', message: { id: 'x', type: 'APPLY', path: ['synchronize'], argumentList: [] } },
 ];
 
 test.for(JUNK)('junk posted on the worker global scope (%j) is ignored: the handler succeeds', async (junk) => {
