@@ -7,8 +7,9 @@
 // `N passed, N failed` over all of them. Exits non-zero when any engine failed.
 //
 //   node scripts/test-engines.mjs [chromium] [firefox] [webkit] [deno]   (default: all four)
+// Missing browsers of the run are installed first (scripts/ensure-engines.mjs).
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const vitest = ['node_modules/vitest/vitest.mjs', 'run'];
 const RUNS = {
@@ -60,6 +61,12 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const engines = args.length > 0 ? args : Object.keys(RUNS);
+// The browsers of this run, installed when missing (scripts/ensure-engines.mjs); Deno comes with npm ci.
+const browsers = engines.filter((e) => e !== 'deno');
+if (browsers.length > 0) {
+  const ensured = spawnSync(process.execPath, ['scripts/ensure-engines.mjs', ...browsers], { stdio: 'inherit' });
+  if (ensured.status !== 0) process.exit(1);
+}
 const results = [];
 for (const engine of engines) {
   console.log(`\n==> ${engine}`);
