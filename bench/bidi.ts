@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { killWithParent } from './child-guard.ts';
 import { withTimeout, type BenchBrowser, type BenchPage } from './engine.ts';
 import { cmdline, processTree } from './proc.ts';
 
@@ -253,6 +254,7 @@ export async function launchFirefox(executablePath: string): Promise<FirefoxBrow
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: '1' },
   });
+  const guard = killWithParent(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const wsUrl = await new Promise<string>((resolve, reject) => {
     let buffered = '';
@@ -276,9 +278,16 @@ export async function launchFirefox(executablePath: string): Promise<FirefoxBrow
   });
   // Keep draining stderr so Firefox never blocks on a full pipe.
   child.stderr!.resume();
-  const bidi = await Bidi.connect(`${wsUrl}/session`);
-  const { capabilities } = await bidi.send<{ capabilities: Record<string, unknown> & { browserVersion: string } }>('session.new', { capabilities: {} });
-  const chromeTree = await bidi.send<{ contexts: { context: string }[] }>('browsingContext.getTree', { 'moz:scope': 'chrome' }).catch(() => ({ contexts: [] }));
+  const { bidi, capabilities, chromeTree } = await (async () => {
+    const bidi = await Bidi.connect(`${wsUrl}/session`);
+    const { capabilities } = await bidi.send<{ capabilities: Record<string, unknown> & { browserVersion: string } }>('session.new', { capabilities: {} });
+    const chromeTree = await bidi.send<{ contexts: { context: string }[] }>('browsingContext.getTree', { 'moz:scope': 'chrome' }).catch(() => ({ contexts: [] }));
+    return { bidi, capabilities, chromeTree };
+  })().catch((error: unknown) => {
+    child.kill('SIGKILL');
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  });
   const chromeContext = chromeTree.contexts[0]?.context ?? null;
   return {
     engine: 'firefox',
@@ -305,6 +314,7 @@ export async function launchFirefox(executablePath: string): Promise<FirefoxBrow
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(killer);
+      guard.release();
       rmSync(profile, { recursive: true, force: true });
     },
   };

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { killWithParent } from './child-guard.ts';
 import { withTimeout, type BenchBrowser, type BenchPage } from './engine.ts';
 import { rendererPids } from './proc.ts';
 
@@ -171,6 +172,13 @@ export async function launchChromium(executablePath: string, extraArgs: string[]
     'about:blank',
   ];
   const child: ChildProcess = spawn(executablePath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const guard = killWithParent(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const fail = (error: unknown): never => {
+    child.kill('SIGKILL');
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  };
   const wsUrl = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(() => reject(new Error(`Chromium did not print its DevTools address within 30 s:\n${buffered}`)), 30_000);
@@ -186,12 +194,11 @@ export async function launchChromium(executablePath: string, extraArgs: string[]
       clearTimeout(timer);
       reject(new Error(`Chromium exited with ${code} before it listened:\n${buffered}`));
     });
-  });
+  }).catch(fail);
   // Keep draining stderr so Chromium never blocks on a full pipe.
   child.stderr!.resume();
-  const cdp = await Cdp.connect(wsUrl);
-  const version = await cdp.send<{ product: string; userAgent: string; revision: string }>('Browser.getVersion');
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const cdp = await Cdp.connect(wsUrl).catch(fail);
+  const version = await cdp.send<{ product: string; userAgent: string; revision: string }>('Browser.getVersion').catch(fail);
   return {
     engine: 'chromium',
     pid: child.pid!,
@@ -213,6 +220,7 @@ export async function launchChromium(executablePath: string, extraArgs: string[]
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(killer);
+      guard.release();
       rmSync(profile, { recursive: true, force: true });
     },
   };

@@ -92,11 +92,14 @@ export function createEndpointServer(): EndpointServer {
 
     // Faults apply before routing, to every API path (health included).
     if (takeApiReset(tenant.faults, route.path)) {
-      // A network error for the client: bytes that are not an HTTP response, then the
-      // connection ends. (With no bytes at all, browsers resend the request by
-      // themselves on a reused connection, so one fault would cost a varying
-      // number of requests; a malformed answer is never resent.)
-      res.socket?.end('not an HTTP response\r\n\r\n');
+      // A network error for the client: a response every engine refuses, then
+      // the connection ends. Two different Content-Lengths make Chromium and
+      // Firefox refuse it, a NUL in a header WebKit (libsoup). With no bytes at
+      // all, browsers resend the request by themselves on a reused connection,
+      // so one fault would cost a varying number of requests; a refused answer
+      // is never resent. Bytes that are no HTTP at all will not do: Firefox
+      // reads them as an HTTP/0.9 response, status 200.
+      res.socket?.end('HTTP/1.1 200 OK\r\nX-Fault: a\0b\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx');
       res.destroy();
       return;
     }

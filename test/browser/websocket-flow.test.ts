@@ -87,6 +87,39 @@ test('a handler that blocks its event loop while the server floods gets its chan
   await noLiveWorkers();
 }, 30_000);
 
+test('a handler that takes its frames at once receives a burst of twice the default receiveBuffer in 64 KiB frames, its channel open throughout', async () => {
+  const server = TestServer.create();
+  const FRAMES = 512;
+  const SIZE = 64 * 1024;
+  const h = inlineHandler('h', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        let bytes = 0;
+        let frames = 0;
+        let closed = null;
+        const all = new Promise((resolve) => {
+          ch.addEventListener('message', (e) => {
+            bytes += e.data.byteLength;
+            if (++frames === ${FRAMES}) resolve();
+          });
+          ch.addEventListener('close', (e) => { closed = { code: e.code, dropped: e.dropped, message: e.error?.message }; resolve(); });
+        });
+        await ch.send('!burst ${FRAMES} ${SIZE}');
+        await all;
+        report(ctx, 'got', { frames, bytes, closed, readyState: ch.readyState });
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [h] });
+  const session = m.synchronize();
+  expect((await bed.reports.phase(session.id, 'h', 'got', 60_000)).value).toEqual({ frames: FRAMES, bytes: FRAMES * SIZE, closed: null, readyState: 1 });
+  const result = await session.done;
+  expect(result.connections).toMatchObject([{ name: 'live', droppedFrames: 0 }]);
+  await noLiveWorkers();
+}, 90_000);
+
 test('a single frame larger than receiveBuffer.maxBytes still reaches a handler that has nothing waiting', async () => {
   const server = TestServer.create();
   const h = inlineHandler('h', `

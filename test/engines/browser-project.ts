@@ -18,7 +18,8 @@ export function browserProject(name: string, browser: BrowserOptions, extra: { g
       include: BROWSER_SUITE,
       testTimeout: 20_000,
       ...extra,
-      browser: { enabled: true, screenshotFailures: false, ...browser },
+      // Firefox has been seen to need more than a minute to start on a busy 2-core machine.
+      browser: { enabled: true, screenshotFailures: false, connectTimeout: 180_000, ...browser },
     },
   };
 }
