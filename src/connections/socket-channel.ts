@@ -5,11 +5,19 @@
  * buffer, which is what `await channel.send()` waits for.
  *
  * It enforces both buffers where the memory is, whatever the worker does:
- * frames toward the handler are bounded by the endpoint's `receiveBuffer`
- * (frames posted and not yet acknowledged by the worker's runtime; past it the
- * channel closes with `E_OUTOFMEMORY`), and frames from the handler by
- * `sendBuffer.maxBytes` (past it they are refused, reported to the worker and
- * counted as unsent, never held).
+ * frames toward the handler are bounded by the endpoint's `receiveBuffer`,
+ * and frames from the handler by `sendBuffer.maxBytes` (past it they are
+ * refused, reported to the worker and counted as unsent, never held).
+ *
+ * Toward the handler, frames posted and not yet acknowledged by the worker's
+ * runtime are at most `receiveBuffer`. Past it, frames wait here, in order,
+ * up to `receiveBuffer` again, and go on as acknowledgements come in; one
+ * more and the channel closes with `E_OUTOFMEMORY`. The wait is there because
+ * an acknowledgement reaches this thread only after the socket's messages
+ * queued before it: where the main thread relays frames slower than the
+ * network brings them (Firefox), a handler that keeps up is heard from late,
+ * and closing at the first bound would close it. State changes wait behind
+ * the frames they follow.
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { toWire } from '../protocol/wire.ts';
@@ -42,6 +50,10 @@ export class SocketChannel {
   /** Frames posted to the worker and not yet acknowledged by its runtime, and their bytes. */
   #pendingFrames = 0;
   #pendingBytes = 0;
+  /** What waits for acknowledgements before it is posted: frames, and the state changes behind them. */
+  #waiting: Waiting[] = [];
+  #waitingFrames = 0;
+  #waitingBytes = 0;
   #open = true;
   /** The handler finished: nothing more is delivered, but what it posted before still comes in. */
   #finished = false;
@@ -65,30 +77,73 @@ export class SocketChannel {
   }
 
   /**
-   * A frame from the server; an ArrayBuffer is transferred. Answers `false`
-   * when it did not fit the receive buffer: the channel is then closed with
-   * `E_OUTOFMEMORY` (the frame is dropped) and the connection reports it.
+   * A frame from the server; an ArrayBuffer is transferred. Answers how many
+   * frames were dropped: 0, or, when the frame did not fit the receive buffer
+   * nor the wait behind it, every frame not yet posted. The channel is then
+   * closed with `E_OUTOFMEMORY` and the connection reports it.
    */
-  deliver(frame: Frame): boolean {
-    if (!this.open) return true;
+  deliver(frame: Frame): number {
+    if (!this.open) return 0;
     const size = frameSize(frame);
-    const { maxBytes, maxFrames } = this.#limits.receiveBuffer;
-    // A frame larger than the bound still goes through when nothing else is pending.
-    if (this.#pendingFrames > 0 && (this.#pendingFrames + 1 > maxFrames || this.#pendingBytes + size > maxBytes)) {
-      const error = new SyncError('E_OUTOFMEMORY', `Handler '${this.handlerId}' did not take its frames in time: ${this.#pendingFrames} frames (${this.#pendingBytes} bytes) were waiting for it, the endpoint's receiveBuffer allows ${maxFrames} frames and ${maxBytes} bytes. The next frame was dropped and its channel closed; the socket stays open for the other handlers. Keep the handler's event loop free (move long work off it), or raise receiveBuffer.`);
-      this.close({ state: 'closed', code: RECEIVE_OVERFLOW_CLOSE_CODE, reason: 'receive buffer overflow', wasClean: false }, [], [], error, 1);
-      return false;
+    if (this.#waiting.length === 0 && this.#fits(size)) {
+      this.#post(frame, size);
+      return 0;
     }
-    this.#pendingFrames += 1;
-    this.#pendingBytes += size;
-    this.#batcher.push(frame);
-    return true;
+    const { maxBytes, maxFrames } = this.#limits.receiveBuffer;
+    // A frame larger than the bound still waits when nothing else does.
+    if (this.#waitingFrames > 0 && (this.#waitingFrames + 1 > maxFrames || this.#waitingBytes + size > maxBytes)) {
+      const dropped = this.#waitingFrames + 1;
+      const error = new SyncError('E_OUTOFMEMORY', `Handler '${this.handlerId}' did not take its frames in time: ${this.#pendingFrames} frames (${this.#pendingBytes} bytes) were posted to it and not taken, and ${this.#waitingFrames} more (${this.#waitingBytes} bytes) waited for room; the endpoint's receiveBuffer allows ${maxFrames} frames and ${maxBytes} bytes of each. The ${dropped} frames that had not been posted were dropped and its channel closed; the socket stays open for the other handlers. Keep the handler's event loop free (move long work off it), or raise receiveBuffer.`);
+      this.#clearWaiting();
+      this.close({ state: 'closed', code: RECEIVE_OVERFLOW_CLOSE_CODE, reason: 'receive buffer overflow', wasClean: false }, [], [], error, dropped);
+      return dropped;
+    }
+    this.#waiting.push({ frame, size });
+    this.#waitingFrames += 1;
+    this.#waitingBytes += size;
+    return 0;
   }
 
   /** The worker's runtime gave the handler this many of the frames posted to it. */
   received(frames: number, bytes: number): void {
     this.#pendingFrames = Math.max(0, this.#pendingFrames - frames);
     this.#pendingBytes = Math.max(0, this.#pendingBytes - bytes);
+    this.#release(false);
+  }
+
+  // A frame larger than the bound still goes through when nothing else is pending.
+  #fits(size: number): boolean {
+    const { maxBytes, maxFrames } = this.#limits.receiveBuffer;
+    return this.#pendingFrames === 0 || (this.#pendingFrames + 1 <= maxFrames && this.#pendingBytes + size <= maxBytes);
+  }
+
+  #post(frame: Frame, size: number): void {
+    this.#pendingFrames += 1;
+    this.#pendingBytes += size;
+    this.#batcher.push(frame);
+  }
+
+  /** Posts what waits, in order, while it fits (`all`: regardless, the socket is gone). */
+  #release(all: boolean): void {
+    let i = 0;
+    for (; i < this.#waiting.length && this.#open; i++) {
+      const entry = this.#waiting[i]!;
+      if ('state' in entry) {
+        this.#control({ type: 'state', state: entry.state, possiblyLost: entry.possiblyLost }, buffers(entry.possiblyLost));
+        continue;
+      }
+      if (!all && !this.#fits(entry.size)) break;
+      this.#waitingFrames -= 1;
+      this.#waitingBytes -= entry.size;
+      this.#post(entry.frame, entry.size);
+    }
+    if (i > 0) this.#waiting.splice(0, i);
+  }
+
+  #clearWaiting(): void {
+    this.#waiting = [];
+    this.#waitingFrames = 0;
+    this.#waitingBytes = 0;
   }
 
   /**
@@ -113,12 +168,16 @@ export class SocketChannel {
   }
 
   state(state: ConnectionState, possiblyLost: Frame[] = []): void {
-    if (this.open) this.#control({ type: 'state', state, possiblyLost }, buffers(possiblyLost));
+    if (!this.open) return;
+    if (this.#waiting.length > 0) this.#waiting.push({ state, possiblyLost });
+    else this.#control({ type: 'state', state, possiblyLost }, buffers(possiblyLost));
   }
 
   /** Tells the worker the connection (or this channel) is gone, with the frames it could not send, and closes the port. */
   close(info: Pick<SocketClosed, 'state' | 'code' | 'reason' | 'wasClean'>, unsent: Frame[], possiblyLost: Frame[], error: SyncError | null = null, dropped = 0): void {
     if (!this.open) return this.detach();
+    // The socket is gone: what waited is all the handler will get, so it goes first.
+    this.#release(true);
     const message: SocketClosed = { type: 'closed', ...info, unsent, possiblyLost, error: error && toWire(error), dropped };
     this.#control(message, [...buffers(unsent), ...buffers(possiblyLost)]);
     this.detach();
@@ -127,12 +186,14 @@ export class SocketChannel {
   /** The handler finished: stop delivering; keep listening, so frames it sent before still arrive. */
   finish(): void {
     this.#finished = true;
+    this.#clearWaiting();
   }
 
   /** The handler detached (or the connection closed): stop delivering and listening. */
   detach(): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#clearWaiting();
     this.port.onmessage = null;
     this.port.close();
   }
@@ -152,6 +213,8 @@ export class SocketChannel {
     this.port.postMessage(message, transfer);
   }
 }
+
+type Waiting = { readonly frame: Frame; readonly size: number } | { readonly state: ConnectionState; readonly possiblyLost: Frame[] };
 
 function buffers(frames: readonly Frame[]): ArrayBuffer[] {
   return frames.filter((f): f is ArrayBuffer => typeof f !== 'string');

@@ -190,17 +190,18 @@ export class WebSocketConnection implements Connection {
     let left = recipients.length;
     for (const channel of recipients) {
       left -= 1;
-      if (!channel.deliver(typeof frame === 'string' || left === 0 ? frame : frame.slice(0))) this.#overflowed(channel);
+      const dropped = channel.deliver(typeof frame === 'string' || left === 0 ? frame : frame.slice(0));
+      if (dropped > 0) this.#overflowed(channel, dropped);
     }
   };
 
   /** A handler did not take its frames in time: its channel closed itself; the others go on. */
-  #overflowed(channel: SocketChannel): void {
-    this.#dropped += 1;
+  #overflowed(channel: SocketChannel, dropped: number): void {
+    this.#dropped += dropped;
     this.#channels.delete(channel);
     this.#open = null;
     const { maxFrames, maxBytes } = this.#endpoint.receiveBuffer;
-    this.#observer.error(new SyncError('E_OUTOFMEMORY', `Endpoint '${this.name}': handler '${channel.handlerId}' did not take its frames in time (receiveBuffer: ${maxFrames} frames, ${maxBytes} bytes), so a frame was dropped and its channel closed; the other handlers still get every frame.`));
+    this.#observer.error(new SyncError('E_OUTOFMEMORY', `Endpoint '${this.name}': handler '${channel.handlerId}' did not take its frames in time (receiveBuffer: ${maxFrames} frames, ${maxBytes} bytes, posted and again waiting), so ${dropped} frame(s) were dropped and its channel closed; the other handlers still get every frame.`));
   }
 
   readonly #onClose = (event: CloseEvent): void => {

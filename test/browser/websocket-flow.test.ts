@@ -72,9 +72,10 @@ test('a handler that blocks its event loop while the server floods gets its chan
   const closed = (await bed.reports.phase(session.id, 'busy', 'closed', 20_000)).value as { code: number; dropped: number; error: { code: string; message: string }; count: number; readyState: number };
   expect(closed.code).toBe(4001);
   expect(closed.readyState).toBe(3);
-  expect(closed.dropped).toBe(1);
+  // Past the bound, frames waited in the manager up to the bound again; those and the next were dropped.
+  expect(closed.dropped).toBe(MAX_FRAMES + 1);
   expect(closed.error.code).toBe('E_OUTOFMEMORY');
-  expect(closed.error.message).toMatch(/Handler 'busy' did not take its frames in time: \d+ frames .* receiveBuffer allows 2000 frames/);
+  expect(closed.error.message).toMatch(/Handler 'busy' did not take its frames in time: \d+ frames .* were posted to it and not taken, and 2000 more .* waited for room; the endpoint's receiveBuffer allows 2000 frames .* The 2001 frames that had not been posted were dropped/);
   // What it got before the close is what the manager had posted to it: never more than the bound.
   expect(closed.count).toBeGreaterThan(0);
   expect(closed.count).toBeLessThanOrEqual(MAX_FRAMES);
@@ -83,7 +84,7 @@ test('a handler that blocks its event loop while the server floods gets its chan
   expect(errors[0]!.error!.message).toMatch(/handler 'busy' did not take its frames in time/);
   const result = await session.done;
   expect(result.handlers.map((h) => h.outcome)).toEqual(['succeeded', 'succeeded']);
-  expect(result.connections).toMatchObject([{ name: 'live', droppedFrames: 1, unsentFrames: 0 }]);
+  expect(result.connections).toMatchObject([{ name: 'live', droppedFrames: MAX_FRAMES + 1, unsentFrames: 0 }]);
   await noLiveWorkers();
 }, 30_000);
 
@@ -119,6 +120,48 @@ test('a handler that takes its frames at once receives a burst of twice the defa
   expect(result.connections).toMatchObject([{ name: 'live', droppedFrames: 0 }]);
   await noLiveWorkers();
 }, 90_000);
+
+test('frames past receiveBuffer wait in the manager for the handler to take the first ones, and a drop of the socket reaches the handler after all of them, in order', async () => {
+  const server = TestServer.create();
+  const MAX_FRAMES = 50;
+  const FRAMES = 80;
+  const h = inlineHandler('h', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        const events = [];
+        ch.addEventListener('message', (e) => events.push(e.data));
+        const reopened = new Promise((resolve) => {
+          ch.addEventListener('statechange', (e) => {
+            events.push('state:' + e.state);
+            if (e.state === 'open') resolve();
+          });
+          ch.addEventListener('close', (e) => resolve(events.push('close:' + e.code)));
+        });
+        // The server echoes every frame, then closes the socket; all of it arrives while this
+        // worker is busy, so nothing is taken (or acknowledged) until the loop ends.
+        for (let i = 0; i < ${FRAMES}; i++) void ch.send('f' + i);
+        void ch.send('!close 4000 again');
+        const until = Date.now() + 3000;
+        while (Date.now() < until);
+        await reopened;
+        report(ctx, 'events', events);
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), receiveBuffer: { maxFrames: MAX_FRAMES }, reconnect: { minDelay: 10, maxDelay: 10 } } }, handlers: [h] });
+  const session = m.synchronize();
+  const events = (await bed.reports.phase(session.id, 'h', 'events', 30_000)).value as string[];
+  const frames = Array.from({ length: FRAMES }, (_, i) => `f${i}`);
+  expect(events).toEqual([...frames, 'state:reconnecting', 'state:open']);
+  const result = await session.done;
+  expect(result.connections).toMatchObject([{ name: 'live', droppedFrames: 0 }]);
+  // The server saw the whole run on the first socket, then a second one.
+  const state = await server.waitFor((x) => x.sockets.length === 2 && x.sockets[1]!.closeCode !== null && x, 20_000);
+  expect(state.sockets.map((x) => x.closeCode)).toEqual([4000, 1000]);
+  await noLiveWorkers();
+}, 60_000);
 
 test('a single frame larger than receiveBuffer.maxBytes still reaches a handler that has nothing waiting', async () => {
   const server = TestServer.create();
