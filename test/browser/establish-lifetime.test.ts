@@ -5,7 +5,7 @@
 // events after the last handler's `handlerstate` finished event.
 import { expect, test } from 'vitest';
 import { TestServer, type RequestRecord, type ServerState } from '../fixtures/server.ts';
-import { noLiveWorkers, scripted, testBed, type Script } from '../fixtures/harness.ts';
+import { limitFromSpawn, noLiveWorkers, scripted, testBed, type Script } from '../fixtures/harness.ts';
 import { gated } from '../fixtures/gated-worker.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
 import type {
@@ -17,6 +17,8 @@ const bed = testBed();
 
 const crashWorker = () => new Worker(new URL('../../workers/fixtures/crash-handler.ts', import.meta.url), { type: 'module' });
 const hangWorker = () => new Worker(new URL('../../workers/fixtures/hang-handler.ts', import.meta.url), { type: 'module' });
+// A handler's time limit runs from its worker's spawn: room to start, then the hang.
+const HANG_LIMIT = await limitFromSpawn(2500);
 
 /** Finishes first: opens both connections and fires a slow fetch it never awaits. */
 const EARLY: Script = {
@@ -144,11 +146,11 @@ const cases: Case[] = [
   { how: 'crashing its worker (crash-handler.ts)', outcome: 'crashed', code: 'E_FAIL', last: (gate) => ({ id: 'last', worker: gated(crashWorker, gate) }), end: 'gate' },
   {
     how: 'hanging past its timeout (step hang)', outcome: 'timed-out', code: 'E_TIMEOUT',
-    last: () => scripted('last', { timeouts: { handler: 2500 } }), script: lastScript([{ op: 'hang' }]), end: 'release',
+    last: () => scripted('last', { timeouts: { handler: HANG_LIMIT } }), script: lastScript([{ op: 'hang' }]), end: 'release',
   },
   {
     how: 'hanging past its timeout (hang-handler.ts)', outcome: 'timed-out', code: 'E_TIMEOUT',
-    last: (gate) => ({ id: 'last', worker: gated(hangWorker, gate), timeouts: { handler: 2500 } }), end: 'gate',
+    last: (gate) => ({ id: 'last', worker: gated(hangWorker, gate), timeouts: { handler: HANG_LIMIT } }), end: 'gate',
   },
   {
     how: 'cancelled (it stops on its signal)', outcome: 'cancelled', code: 'E_ABORT',
