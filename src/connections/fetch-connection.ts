@@ -38,6 +38,12 @@ interface Running {
   readonly controller: AbortController;
   /** A streamed body being sent; it takes the handler's credit. */
   body: BodySender | null;
+  /**
+   * The Request of the attempt on the network, held until the request is
+   * over: a Request's signal follows the controller's only while the Request
+   * lives, and WebKit lets a collected Request's fetch run on unaborted.
+   */
+  request: Request | null;
 }
 
 export class FetchConnection implements Connection {
@@ -202,7 +208,7 @@ export class FetchConnection implements Connection {
       return;
     }
     const controller = new AbortController();
-    const running: Running = { controller, body: null };
+    const running: Running = { controller, body: null, request: null };
     requests.set(id, running);
     this.#inFlight.add(controller);
     let what = `request ${JSON.stringify(message.path)}`;
@@ -212,7 +218,7 @@ export class FetchConnection implements Connection {
         if (this.#closed) throw new SyncError('E_ABORT', `Endpoint '${this.name}': the sync session ended, so the request was not sent.`);
         const url = resolveInside(this.#base, message.path, this.name);
         what = `${message.method} ${describeUrl(url)}`;
-        const { response, secrets } = await this.#attempts(url, message, controller.signal, what);
+        const { response, secrets } = await this.#attempts(url, message, running, what);
         // A server that reflects request headers must not hand the endpoint's secrets to the handler.
         const head: Omit<FetchResponseMessage, 'body'> = {
           type: 'response', id, status: response.status, statusText: secrets.quotedIn(response.statusText) ? '' : response.statusText, headers: secrets.withheldFrom(response.headers),
@@ -254,7 +260,8 @@ export class FetchConnection implements Connection {
    * offline, `E_FAIL` for the last network error, `E_ACCESSDENIED` for a
    * response from outside the endpoint (its body is freed, never read).
    */
-  async #attempts(url: URL, message: FetchRequestMessage, signal: AbortSignal, what: string): Promise<{ response: Response; secrets: SecretHeaders }> {
+  async #attempts(url: URL, message: FetchRequestMessage, running: Running, what: string): Promise<{ response: Response; secrets: SecretHeaders }> {
+    const { signal } = running.controller;
     let attempt = 0;
     let reauthorized = false;
     const secrets = new SecretHeaders();
@@ -275,6 +282,7 @@ export class FetchConnection implements Connection {
       } catch (cause) {
         throw new SyncError('E_INVALIDARG', `Endpoint '${this.name}': ${what} cannot be sent, the browser refuses it: ${causeMessage(cause)}. Check the endpoint's url and headers.`, { cause });
       }
+      running.request = request;
       let response: Response;
       try {
         response = await fetch(request);

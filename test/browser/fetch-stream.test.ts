@@ -356,6 +356,40 @@ test('aborting from the worker ends the request on the server, before the respon
   await noLiveWorkers();
 });
 
+/** Churns this page's heap (where the manager runs) so that its garbage collector runs. */
+function collectGarbage(): void {
+  let keep: number[][] = [];
+  for (let i = 0; i < 400; i++) {
+    keep.push(new Array<number>(50_000).fill(i));
+    if (keep.length > 20) keep = [];
+  }
+}
+
+test("an abort reaches the network after the page's garbage collector ran, before the response and mid-stream (WebKit dropped the aborts of collected Requests)", { timeout: 60_000 }, async () => {
+  const reports = bed.reports;
+  const server = TestServer.create();
+  const { session } = start({ url: server.apiUrl }, [
+    { op: 'fetch', on: 'api', path: 'slow?ms=120000&c=1', noAwait: true },
+    { op: 'fetch', on: 'api', path: 'slow?ms=120000&c=2', noAwait: true },
+    { op: 'fetch', on: 'api', path: 'slow?ms=120000&c=3', noAwait: true },
+    { op: 'fetch-stream', on: 'api', path: HELD, responseBody: 'stream', afterFirstChunk: 'wait' },
+  ]);
+  await reports.wait((r) => r.sessionId === session.id && r.phase === 'first-chunk', 15_000);
+  await server.waitFor((s) => s.requests.length === 4, 15_000);
+  for (let round = 0; round < 3; round++) {
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // The cancelled handler aborts its requests (its signal); the manager aborts them on the network.
+  session.cancel();
+  await session.done;
+  const records = await server.waitFor((s) => (s.requests.every((r) => r.aborted) ? s.requests : null), 15_000);
+  expect(records.map((r) => [r.path, r.aborted, r.finished])).toEqual([
+    ['slow', true, false], ['slow', true, false], ['slow', true, false], ['bytes', true, false],
+  ]);
+  await noLiveWorkers();
+});
+
 test('the end of the session aborts a body still streaming: the server sees the connection closed', { timeout: 30_000 }, async () => {
   void bed.reports; // listening before the session starts
   const server = TestServer.create();
