@@ -127,6 +127,16 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
   #queue: Frame[] = [];
   #queuedBytes = 0;
   #waiters: (() => void)[] = [];
+  /**
+   * What reached the port before the handler could listen; `null` once it
+   * has been dispatched. Deno dispatches the messages a port already holds
+   * within the microtasks that hand the channel over, before the handler's
+   * `await ctx.establishConnection()` resumes: dispatched then, they would
+   * reach no listener. Held until the next task, they reach every listener
+   * added before the handler's next await, in every engine.
+   */
+  #early: SocketDown[] | null = [];
+  #ended = false;
 
   /** @internal Made by `ctx.establishConnection()`. */
   constructor(grant: ChannelGrant<MessagePort, 'websocket'>) {
@@ -138,8 +148,19 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
     this.#receiveLimits = grant.receiveBuffer;
     this.#port = grant.port;
     this.#batcher = new FrameBatcher(grant.port, ticks.schedule);
-    grant.port.onmessage = (event: MessageEvent) => this.#receive(event.data as SocketDown);
+    grant.port.onmessage = (event: MessageEvent) => {
+      if (this.#early) this.#early.push(event.data as SocketDown);
+      else this.#receive(event.data as SocketDown);
+    };
+    ticks.schedule(this.#receiveEarly);
   }
+
+  readonly #receiveEarly = (): void => {
+    const early = this.#early ?? [];
+    this.#early = null;
+    // A channel closed meanwhile (by its handler, or by a `closed` message here) takes nothing more.
+    for (const data of early) if (!this.#ended) this.#receive(data);
+  };
 
   /** The shared connection's state: `open`, `reconnecting`, `failed` or `closed` (also `closed` once detached). */
   get state(): ConnectionState {
@@ -348,6 +369,7 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
   }
 
   #end(init: ChannelCloseInit): void {
+    this.#ended = true;
     clearTimeout(this.#receivedTimer);
     this.#receivedTimer = undefined;
     this.#port.onmessage = null;

@@ -3,12 +3,17 @@
  * still in the socket's buffer at a drop are reported as possibly lost,
  * frames sent after the handler's work ended are refused, frames sent just
  * before it ended all go out, a route answer that names no handler loses no
- * frame, and send() refuses what it cannot send with E_INVALIDARG.
+ * frame, send() refuses what it cannot send with E_INVALIDARG, and frames
+ * already waiting when a handler gets its channel reach the listener it adds
+ * right after its await (test/deno/channel-handover.test.ts is the same test
+ * in Deno, where it failed before the runtime held such frames a task).
  */
 import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
 import { inlineHandler, noLiveWorkers, testBed } from '../fixtures/harness.ts';
 import { SyncError, type ConnectionEvent } from '../../src/index.ts';
+import type { ChannelGrant } from '../../src/protocol/worker-api.ts';
+import type { HandoverMessage, HandoverReport } from '../../workers/fixtures/handover-channel.ts';
 
 const bed = testBed();
 
@@ -241,4 +246,33 @@ test('send() refuses a function, a Symbol, an object, a detached ArrayBuffer and
   expect(result.handlers[0]!.outcome).toBe('succeeded');
   const state = await server.state();
   expect(state.sockets[0]!.received).toEqual(['lead', { binary: 16 }, 'alive']);
+});
+
+test('frames waiting on a channel\'s port when the handler gets the channel reach the listener it adds right after its await', async () => {
+  const worker = new Worker(new URL('../../workers/fixtures/handover-channel.ts', import.meta.url), { type: 'module' });
+  const { port1, port2 } = new MessageChannel();
+  const frames = ['one', 'two', 'three'];
+  try {
+    // The manager's end: the frames go first, so they travel with the port.
+    for (const frame of frames) port1.postMessage(frame);
+    // The channel acknowledges what it dispatched: once all are acknowledged, the listener has had its chance.
+    let acknowledged = 0;
+    port1.onmessage = (event: MessageEvent) => {
+      if (event.data?.type === 'received') acknowledged += event.data.frames;
+    };
+    const grant: ChannelGrant<MessagePort, 'websocket'> = {
+      kind: 'websocket', name: 'live', port: port2, protocol: '', state: 'open',
+      sendBuffer: { highWaterMark: 1 << 20, maxBytes: 1 << 22, maxQueuedFrames: 100 },
+      receiveBuffer: { maxBytes: 1 << 22, maxFrames: 1000 },
+    };
+    worker.postMessage({ type: 'grant', grant } satisfies HandoverMessage, [port2]);
+    await expect.poll(() => acknowledged, { timeout: 10_000 }).toBe(frames.length);
+
+    const report = new Promise<HandoverReport>((resolve) => (worker.onmessage = (e: MessageEvent<HandoverReport>) => resolve(e.data)));
+    worker.postMessage({ type: 'report' } satisfies HandoverMessage);
+    expect((await report).seen).toEqual(frames);
+  } finally {
+    port1.close();
+    worker.terminate();
+  }
 });
