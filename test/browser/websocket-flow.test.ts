@@ -193,18 +193,23 @@ const RAW_LIMITS = [
 test.for(RAW_LIMITS)('a worker posting straight onto its channel port while the socket reconnects is held to sendBuffer.$limit by the manager, and messages of no socket protocol are dropped and counted', { timeout: 30_000 }, async ({ sendBuffer }) => {
   const server = TestServer.create();
   // The worker takes its channel's port as the runtime sets its onmessage, then posts on it directly.
+  // The channel's port is the first one given an onmessage while establishConnection runs (the
+  // runtime's tick scheduler may make a MessageChannel of its own right after, where there is no postTask).
   const raw = inlineHandler('raw', `
     const setter = Object.getOwnPropertyDescriptor(MessagePort.prototype, 'onmessage');
+    let capturing = false;
     let captured = null;
     Object.defineProperty(MessagePort.prototype, 'onmessage', {
       configurable: true,
       get() { return setter.get.call(this); },
-      set(fn) { captured = this; setter.set.call(this, fn); },
+      set(fn) { if (capturing && captured === null) captured = this; setter.set.call(this, fn); },
     });
     defineHandler({
       items: () => [{ id: 'a', name: 'a' }],
       async synchronize(ids, ctx) {
+        capturing = true;
         const ch = await ctx.establishConnection('live', 'websocket');
+        capturing = false;
         const port = captured;
         const refused = [];
         let refusedFrames = 0;
