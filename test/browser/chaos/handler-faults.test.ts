@@ -115,7 +115,9 @@ const workerFaults: { name: string; script: Parameters<typeof start>[1]; limit?:
   { name: 'throws an uncaught error from a timer in prepare', script: { prepare: [{ op: 'crash' }] }, outcome: 'crashed', endedIn: 'preparing', code: 'E_FAIL' },
 ];
 
-test.for(workerFaults)('a handler that $name ends $outcome in its phase ($code); its worker is gone', async ({ script, limit, registration, cancel, outcome, endedIn, code }) => {
+// The timeout leaves room for the limit (which grows with a slow start), SESSION_BOUND_MS and the
+// wait for the workers' locks, so a case that hangs fails naming what hung.
+test.for(workerFaults)('a handler that $name ends $outcome in its phase ($code); its worker is gone', { timeout: 90_000 }, async ({ script, limit, registration, cancel, outcome, endedIn, code }) => {
   const timed = limit === undefined ? registration : { ...registration, timeouts: { ...registration?.timeouts, handler: await limitFromSpawn(limit) } };
   const run = start(bed, script, timed ? { registration: timed } : {});
   if (cancel) {
