@@ -10,8 +10,11 @@ const socketWorker = () => new Worker(new URL('../../workers/fixtures/socket-han
 const bed = testBed();
 
 let sessionId = '';
-/** The first report `name` of a handler of the current session (workers of earlier tests may still be talking). */
-function phase(handlerId: string, name: string, timeout = 8000): Promise<Report> {
+/**
+ * The first report `name` of a handler of the current session (workers of earlier tests may still be talking),
+ * within the reports' default bound unless given: the first report waits for the worker's start.
+ */
+function phase(handlerId: string, name: string, timeout?: number): Promise<Report> {
   return bed.reports.wait((r) => r.sessionId === sessionId && r.handlerId === handlerId && r.phase === name, timeout);
 }
 

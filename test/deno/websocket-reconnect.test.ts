@@ -12,8 +12,8 @@ import { test, type Bed } from './bed.ts';
 
 const socketWorker = () => new Worker(new URL('../../workers/fixtures/socket-handler.ts', import.meta.url), { type: 'module' });
 
-/** The first report `phase` of handler `s` in the session. */
-function phase(bed: Bed, sessionId: string, name: string, timeout = 8000): Promise<Report> {
+/** The first report `phase` of handler `s` in the session, within the reports' default bound unless given (the first waits for the worker's start). */
+function phase(bed: Bed, sessionId: string, name: string, timeout?: number): Promise<Report> {
   return bed.reports.wait((r) => r.sessionId === sessionId && r.handlerId === 's' && r.phase === name, timeout);
 }
 
