@@ -53,15 +53,23 @@ function overrideOnLine(onLine: boolean | null): void {
   window.dispatchEvent(new Event(onLine ? 'online' : 'offline'));
 }
 
+/**
+ * The step's report, within 15 s. The endpoints' connect timeouts and retry
+ * delays below are WAIT_WOULD_SHOW_MS, so an answer within this bound is one
+ * that did not wait for the network or a retry: "at once" is checked that way,
+ * not by timing the answer (a busy machine can delay any answer by seconds).
+ */
 function step(sessionId: string, index: number): Promise<Report> {
   return bed.reports.stepOf(sessionId, 'offline-h', index, 15_000);
 }
 
+const WAIT_WOULD_SHOW_MS = 120_000;
+
 test.runIf(HAS_CDP)('establishing a fetch endpoint while the browser is offline rejects at once with E_OFFLINE, well under the connect timeout (Chromium only: offline through CDP)', async () => {
   const reports = bed.reports;
   const server = TestServer.create();
-  // With a probe and the default 10 s connect timeout, a wait for the network would show.
-  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, probe: 'health' } }, handlers: [scripted('offline-h')] });
+  // With a probe and a 2-minute connect timeout, a wait for the network would outlast step()'s bound.
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, probe: 'health', connectTimeout: WAIT_WOULD_SHOW_MS } }, handlers: [scripted('offline-h')] });
   const errors: ConnectionEvent[] = [];
   m.addEventListener('connectionerror', (e: ConnectionEvent) => errors.push(e));
   // The worker starts while online (its module is fetched), then waits for the release.
@@ -69,22 +77,18 @@ test.runIf(HAS_CDP)('establishing a fetch endpoint while the browser is offline 
   await reports.wait((r) => r.sessionId === session.id && r.phase === 'synchronize');
 
   await setOffline(true);
-  const released = performance.now();
   reports.release(session.id, 'offline-h');
   const r = await step(session.id, 1);
-  const elapsed = performance.now() - released;
 
   expect(r.ok).toBe(false);
   expect(r.error?.code).toBe('E_OFFLINE');
   expect(r.error?.message).toContain("'api'");
   expect(r.error?.message).toContain('offline');
-  expect(elapsed).toBeLessThan(1000);
   expect(errors.map((e) => [e.name, e.handlerId, (e.error as { code?: string } | null)?.code])).toEqual([['api', 'offline-h', 'E_OFFLINE']]);
   const result = await session.done;
   expect(result.connections).toEqual([]);
   // Nothing was sent: not even the probe.
   expect((await server.state()).requests).toEqual([]);
-  console.log(`[fetch-offline] establishing while offline rejected after ${Math.round(elapsed)} ms (release to the handler's report)`);
 
   // Back online, the next session establishes it (the probe is sent).
   await setOffline(false);
@@ -98,8 +102,8 @@ test.runIf(HAS_CDP)('establishing a fetch endpoint while the browser is offline 
 test.runIf(HAS_CDP)('a request whose network fails while the browser is offline rejects at once with E_OFFLINE and is not retried (Chromium only: offline through CDP)', async () => {
   const reports = bed.reports;
   const server = TestServer.create();
-  // A retry would wait at least 5 s: long enough to show.
-  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, retry: { minDelay: 5000, maxDelay: 5000 } } }, handlers: [scripted('offline-h')] });
+  // A retry would wait 2 minutes, outlasting step()'s bound.
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, retry: { minDelay: WAIT_WOULD_SHOW_MS, maxDelay: WAIT_WOULD_SHOW_MS } } }, handlers: [scripted('offline-h')] });
   const session = m.synchronize({ cookie: { scripts: { 'offline-h': { steps: [
     { op: 'establish', name: 'api' }, // 0
     { op: 'fetch', on: 'api', path: 'health', read: 'json' }, // 1
@@ -113,14 +117,11 @@ test.runIf(HAS_CDP)('a request whose network fails while the browser is offline 
     matchedNetworkConditions: [{ urlPattern: `${location.origin}/t/${server.tenant}/*`, offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 }],
   });
   await setOffline(true);
-  const released = performance.now();
   reports.release(session.id, 'offline-h');
   const r = await step(session.id, 3);
-  const elapsed = performance.now() - released;
   expect(r.ok).toBe(false);
   expect(r.error?.code).toBe('E_OFFLINE');
   expect(r.error?.message).toMatch(/'api': GET .*\/notes failed: the browser is offline/);
-  expect(elapsed).toBeLessThan(2000);
   await session.done;
   expect((await server.state()).requests.map((x) => x.path)).toEqual(['health']);
   await noLiveWorkers();
@@ -129,23 +130,21 @@ test.runIf(HAS_CDP)('a request whose network fails while the browser is offline 
 test('establishing a fetch endpoint while the browser says it is offline rejects at once with E_OFFLINE, well under the connect timeout (every engine: navigator.onLine overridden in the page)', async () => {
   const reports = bed.reports;
   const server = TestServer.create();
-  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, probe: 'health' } }, handlers: [scripted('offline-h')] });
+  // With a probe and a 2-minute connect timeout, a wait for the network would outlast step()'s bound.
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, probe: 'health', connectTimeout: WAIT_WOULD_SHOW_MS } }, handlers: [scripted('offline-h')] });
   const errors: ConnectionEvent[] = [];
   m.addEventListener('connectionerror', (e: ConnectionEvent) => errors.push(e));
   const session = m.synchronize({ cookie: { scripts: { 'offline-h': { steps: [{ op: 'wait' }, { op: 'establish', name: 'api' }] } } } });
   await reports.wait((r) => r.sessionId === session.id && r.phase === 'synchronize');
 
   overrideOnLine(false);
-  const released = performance.now();
   reports.release(session.id, 'offline-h');
   const r = await step(session.id, 1);
-  const elapsed = performance.now() - released;
 
   expect(r.ok).toBe(false);
   expect(r.error?.code).toBe('E_OFFLINE');
   expect(r.error?.message).toContain("'api'");
   expect(r.error?.message).toContain('offline');
-  expect(elapsed).toBeLessThan(1000);
   expect(errors.map((e) => [e.name, e.handlerId, (e.error as { code?: string } | null)?.code])).toEqual([['api', 'offline-h', 'E_OFFLINE']]);
   const result = await session.done;
   expect(result.connections).toEqual([]);
@@ -164,8 +163,8 @@ test('establishing a fetch endpoint while the browser says it is offline rejects
 test('a request whose network fails while the browser says it is offline rejects at once with E_OFFLINE and is not retried (every engine: navigator.onLine overridden in the page, the connection cut by the server)', async () => {
   const reports = bed.reports;
   const server = TestServer.create();
-  // A retry would wait at least 5 s: long enough to show.
-  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, retry: { minDelay: 5000, maxDelay: 5000 } } }, handlers: [scripted('offline-h')] });
+  // A retry would wait 2 minutes, outlasting step()'s bound.
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl, retry: { minDelay: WAIT_WOULD_SHOW_MS, maxDelay: WAIT_WOULD_SHOW_MS } } }, handlers: [scripted('offline-h')] });
   const session = m.synchronize({ cookie: { scripts: { 'offline-h': { steps: [
     { op: 'establish', name: 'api' }, // 0
     { op: 'fetch', on: 'api', path: 'health', read: 'json' }, // 1
@@ -177,14 +176,11 @@ test('a request whose network fails while the browser says it is offline rejects
   // The network really fails (the server cuts the connection), and navigator says the browser is offline.
   await server.faults({ apiReset: { paths: ['notes'] } });
   overrideOnLine(false);
-  const released = performance.now();
   reports.release(session.id, 'offline-h');
   const r = await step(session.id, 3);
-  const elapsed = performance.now() - released;
   expect(r.ok).toBe(false);
   expect(r.error?.code).toBe('E_OFFLINE');
   expect(r.error?.message).toMatch(/'api': GET .*\/notes failed: the browser is offline/);
-  expect(elapsed).toBeLessThan(2000);
   await session.done;
   // One attempt of notes reached the server and was cut; none was retried.
   expect((await server.state()).requests.map((x) => x.path)).toEqual(['health', 'notes']);
