@@ -64,13 +64,16 @@ test('frames still in the socket buffer when it drops are reported as possibly l
     endpoints: { stall: { kind: 'websocket', url: server.wsUrl('stall'), reconnect: { minDelay: 50, maxDelay: 200 }, sendBuffer: { highWaterMark: 64 << 20, maxBytes: 64 << 20 } } },
     handlers: [sender],
   });
-  // Count the frames the manager hands to the socket, so the drop comes after the last of them.
+  // Count the frames the manager hands to the socket, so the drop comes after the last of them. Only
+  // these frames name the socket: the test runner's own WebSocket to its server sends in this page too.
   const send = WebSocket.prototype.send;
   let handed = 0;
   let socket: WebSocket | null = null;
   WebSocket.prototype.send = function (this: WebSocket, data) {
-    if (data instanceof ArrayBuffer && data.byteLength >= BASE) handed += 1;
-    socket = this;
+    if (data instanceof ArrayBuffer && data.byteLength >= BASE) {
+      handed += 1;
+      socket = this;
+    }
     return send.call(this, data);
   };
   bed.cleanup(() => (WebSocket.prototype.send = send));
