@@ -66,6 +66,8 @@ export class WebSocketConnection implements Connection {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #retryAbort: AbortController | null = null;
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A ping is out and its answer awaited (the timer is the pong timeout). */
+  #awaitingPong = false;
   #lastReceived = 0;
   #drainScheduled = false;
   #lazyAck: ReturnType<typeof setTimeout> | undefined;
@@ -184,6 +186,11 @@ export class WebSocketConnection implements Connection {
   readonly #onMessage = (event: MessageEvent): void => {
     const frame = event.data as Frame;
     this.#lastReceived = Date.now();
+    // Answered: the next ping goes `interval` after this frame, not when the pong timeout would have run out.
+    if (this.#awaitingPong) {
+      this.#stopHeartbeat();
+      this.#armHeartbeat();
+    }
     const heartbeat = this.#endpoint.heartbeat;
     if (heartbeat && (heartbeat.isPong ? heartbeat.isPong(frame) : frame === 'pong' || frame === heartbeat.ping)) return;
     const recipients = this.#recipients(frame);
@@ -430,7 +437,9 @@ export class WebSocketConnection implements Connection {
       const pingedAt = Date.now();
       this.#ws.send(heartbeat.ping);
       this.#sentBytes += utf8Length(heartbeat.ping);
+      this.#awaitingPong = true;
       this.#heartbeatTimer = setTimeout(() => {
+        this.#awaitingPong = false;
         if (this.#lastReceived >= pingedAt) return this.#armHeartbeat();
         // Silent: drop it without waiting for a closing handshake that will not come.
         const ws = this.#ws;
@@ -443,6 +452,7 @@ export class WebSocketConnection implements Connection {
   }
 
   #stopHeartbeat(): void {
+    this.#awaitingPong = false;
     clearTimeout(this.#heartbeatTimer);
   }
 }

@@ -25,7 +25,7 @@ test('the heartbeat keeps a live socket, finds a silent one, drops it with 4000 
   await reports.wait((r) => r.sessionId === session.id && r.phase === 'established');
 
   // A server that answers (it echoes the pings) keeps the socket: pings go out, no reconnect.
-  const pinged = await server.waitFor((s) => s.sockets[0]!.received.filter((f) => f === 'ping').length >= 2 && s);
+  const pinged = await server.waitFor((s) => s.sockets[0]!.received.filter((f) => f === 'ping').length >= 2 && s, 20_000);
   expect(pinged.sockets).toHaveLength(1);
   expect(states).toEqual([]);
 
@@ -40,5 +40,22 @@ test('the heartbeat keeps a live socket, finds a silent one, drops it with 4000 
   await reports.flush(session.id, 's');
   expect(reports.all.filter((r) => r.sessionId === session.id && r.phase === 'frame')).toEqual([]);
   reports.release(session.id, 's');
+  await session.done;
+});
+
+// README "Heartbeat": a ping goes after `interval` ms without a frame, so an answered ping is followed by the
+// next one `interval` after its answer. With a pong timeout of 2 minutes, a second ping that waited for the
+// timeout to run out (as it once did) would not come within the test's bound.
+test('an answered ping is followed by the next one an interval after the answer, not after the pong timeout', { timeout: 60_000 }, async () => {
+  const server = TestServer.create();
+  const m = bed.manager({
+    endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), heartbeat: { interval: 100, timeout: 120_000 } } },
+    handlers: [{ id: 's', worker: socketWorker }],
+  });
+  const session = m.synchronize({ cookie: { s: { mode: 'listen', endpoint: 'live' } satisfies SocketScenario } });
+  await bed.reports.wait((r) => r.sessionId === session.id && r.phase === 'established');
+  const pinged = await server.waitFor((s) => s.sockets[0]!.received.filter((f) => f === 'ping').length >= 3 && s, 30_000);
+  expect(pinged.sockets).toHaveLength(1);
+  bed.reports.release(session.id, 's');
   await session.done;
 });
