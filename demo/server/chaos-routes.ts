@@ -19,7 +19,7 @@ import type { ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { errorReply, jsonReply, textReply, writeReply } from './http-io.ts';
 import { patternBytes } from './pattern.ts';
-import { isValidName } from './routes.ts';
+import { isValidChannel } from './routes.ts';
 import { sendIfOpen, type Tenant } from './tenant.ts';
 import type { RequestRecord } from './types.ts';
 import { checkIntegerParam } from './validate.ts';
@@ -84,7 +84,7 @@ export async function serveChaos(req: ChaosRequest): Promise<void> {
     const bytes = int('bytes');
     if (!bytes.ok) return reply(400, errorReply(400, bytes.error));
     const channel = params.get('channel') ?? undefined;
-    if (channel !== undefined && !isValidName(channel)) return reply(400, errorReply(400, 'invalid channel'));
+    if (channel !== undefined && !isValidChannel(channel)) return reply(400, errorReply(400, 'invalid channel'));
     const frame = patternBytes(bytes.value);
     let sent = 0;
     for (const live of req.tenant.openSockets(channel)) if (sendIfOpen(live, frame)) sent += 1;

@@ -6,7 +6,7 @@
 import { applyFaultsPatch, copyFaults, parseFaultsPatch } from './faults.ts';
 import { type Reply, errorReply, jsonReply } from './http-io.ts';
 import { patternBytes } from './pattern.ts';
-import { isValidName } from './routes.ts';
+import { CHANNEL_RULE, isValidChannel } from './routes.ts';
 import { sendIfOpen, type Tenant } from './tenant.ts';
 import type { DropResult, SendResult } from './types.ts';
 import { type Checked, checkInteger, describe, fail, ok, parseJsonObject } from './validate.ts';
@@ -78,7 +78,7 @@ export function routeControl(req: ControlRequest): Reply {
 function channelField(raw: unknown): Checked<string | undefined> {
   if (raw === undefined) return ok(undefined);
   if (typeof raw !== 'string') return fail(`channel must be a string, got ${describe(raw)}`);
-  if (!isValidName(raw)) return fail(`invalid channel ${JSON.stringify(raw)}: expected [A-Za-z0-9_-]{1,64}`);
+  if (!isValidChannel(raw)) return fail(`invalid channel ${JSON.stringify(raw)}: expected ${CHANNEL_RULE}`);
   return ok(raw);
 }
 

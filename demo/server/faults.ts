@@ -3,7 +3,7 @@
 // never leaves a tenant half-configured.
 
 import type { ApiFail, ApiReset, Faults } from './types.ts';
-import { isValidName } from './routes.ts';
+import { CHANNEL_RULE, isValidChannel } from './routes.ts';
 import { type Checked, checkInteger, checkStringArray, describe, fail, isRecord, ok } from './validate.ts';
 
 /** Longest injectable API delay: long enough for any timeout test, short enough not to wedge a run. */
@@ -34,7 +34,7 @@ export function parseFaultsPatch(raw: Record<string, unknown>): Checked<Partial<
       case 'hang':
       case 'mute':
       case 'stall': {
-        const channels = checkStringArray(key, value, isValidName, 'channel names [A-Za-z0-9_-]{1,64}');
+        const channels = checkStringArray(key, value, isValidChannel, `channel names (${CHANNEL_RULE})`);
         if (!channels.ok) return channels;
         patch[key] = channels.value;
         break;

@@ -8,14 +8,22 @@
 // Anything else is not ours and goes to the next handler (Vite), so the
 // server can share an origin with the app and the test runner.
 
-/** Tenant ids and channel names. */
+/** Tenant ids. */
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Channel names: a name, or up to four joined by `/` (a socket below an endpoint's URL: `live/doc-1`). */
+const CHANNEL = /^[A-Za-z0-9_-]{1,64}(?:\/[A-Za-z0-9_-]{1,64}){0,3}$/;
+/** How a channel name is described in errors. */
+export const CHANNEL_RULE = '[A-Za-z0-9_-]{1,64}, or up to four such names joined by /';
 
 /** The tenant the bare `/api/...` and `/ws/...` paths belong to (the demo page uses them). */
 export const DEMO_TENANT = 'demo';
 
 export function isValidName(value: string): boolean {
   return NAME.test(value);
+}
+
+export function isValidChannel(value: string): boolean {
+  return CHANNEL.test(value);
 }
 
 /** A request path that belongs to this server, or why it is malformed. */
@@ -77,8 +85,8 @@ export function matchUpgrade(url: string): UpgradeRoute | null {
     channel = m[1]!;
   }
   if (!isValidName(tenant)) return invalidTenant(tenant);
-  if (!isValidName(channel)) {
-    return { kind: 'invalid', error: `invalid channel ${JSON.stringify(channel)}: expected [A-Za-z0-9_-]{1,64}` };
+  if (!isValidChannel(channel)) {
+    return { kind: 'invalid', error: `invalid channel ${JSON.stringify(channel)}: expected ${CHANNEL_RULE}` };
   }
   return { kind: 'ws', tenant, channel };
 }

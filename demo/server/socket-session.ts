@@ -38,7 +38,9 @@ const sinking = new WeakMap<LiveSocket, { total: number; left: number }>();
 
 /** Registers an accepted socket with its tenant and starts serving it. */
 export function startSession(tenant: Tenant, ws: WebSocket, channel: string, req: IncomingMessage): LiveSocket {
-  const live = tenant.addSocket(ws, channel, headersOf(req));
+  const url = req.url ?? '';
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  const live = tenant.addSocket(ws, channel, headersOf(req), query);
   ws.on('message', (data, isBinary) => onFrame(tenant, live, toBuffer(data), isBinary));
   ws.on('close', (code, reason) => tenant.socketClosed(live, code, reason.toString('utf8')));
   // Protocol errors (bad UTF-8, oversized frames) make ws close the socket;

@@ -57,10 +57,11 @@ export class Tenant {
   }
 
   /** Registers an accepted socket. */
-  addSocket(ws: WebSocket, channel: string, headers: Record<string, string>): LiveSocket {
+  addSocket(ws: WebSocket, channel: string, headers: Record<string, string>, query = ''): LiveSocket {
     const record: SocketRecord = {
       id: this.#nextSocketId++,
       channel,
+      query,
       protocol: ws.protocol,
       headers,
       open: true,

@@ -115,6 +115,8 @@ export interface SocketRecord {
   /** Per tenant, increasing. */
   id: number;
   channel: string;
+  /** The query string of the upgrade request, without `?`. */
+  query: string;
   /** The subprotocol the server selected ('' when the client offered none). */
   protocol: string;
   /** Handshake request headers, lowercased names. */

@@ -12,6 +12,7 @@ export interface ConnectionEventInit {
   code?: number | null;
   error?: Error | null;
   state?: ConnectionState | null;
+  dedicated?: boolean;
 }
 
 /**
@@ -31,6 +32,8 @@ export class ConnectionEvent extends Event {
   readonly error: Error | null;
   /** The new state (state). */
   readonly state: ConnectionState | null;
+  /** `true`: about the socket of one `endpointWebSocket` instance, not the session's shared connection of that name. */
+  readonly dedicated: boolean;
   constructor(type: ConnectionEventType, init: ConnectionEventInit) {
     super(type);
     this.sessionId = init.sessionId;
@@ -40,5 +43,6 @@ export class ConnectionEvent extends Event {
     this.code = init.code ?? null;
     this.error = init.error ?? null;
     this.state = init.state ?? null;
+    this.dedicated = init.dedicated ?? false;
   }
 }

@@ -5,6 +5,8 @@ import type { ConnectionKind } from '../protocol/types.ts';
 export interface ConnectionRecord {
   name: string;
   kind: ConnectionKind;
+  /** `true`: the socket of one `endpointWebSocket` instance (its handler's alone, never reconnected); `false`: the session's shared connection of that name. */
+  dedicated: boolean;
   /** Handlers that established it, in the order they asked. */
   handlers: string[];
   openedAt: number;

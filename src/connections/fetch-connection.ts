@@ -23,7 +23,7 @@ import { isOneOf } from '../protocol/types.ts';
 import type { Connection, ConnectionCloseInfo } from './connection.ts';
 import { checkHeaders } from './endpoint-common.ts';
 import type { ResolvedFetchEndpoint } from './fetch-options.ts';
-import { asBaseUrl, isInside, resolveInside } from './path.ts';
+import { asBaseUrl, isInside, resolveInside } from '../protocol/path.ts';
 import { causeMessage, checkOnline, describeUrl, evaluateWithin, linkSignals } from './connect-helpers.ts';
 import { BodySender, planBody, type Reply } from './response-body.ts';
 import { pause, untilAborted } from '../internal/abortable.ts';

@@ -6,13 +6,14 @@
  * {@link ConnectionEvent}s and, at the end, as {@link ConnectionRecord}s.
  */
 import { SyncError } from '../protocol/sync-error.ts';
-import type { ChannelGrant } from '../protocol/worker-api.ts';
+import type { ChannelGrant, EndpointAccess, EndpointSocketGrant } from '../protocol/worker-api.ts';
 import { CONNECTION_KINDS, isOneOf, type ConnectionKind } from '../protocol/types.ts';
 import type { Connection, ConnectionCloseInfo } from './connection.ts';
 import type { ConnectionRecord } from './connection-record.ts';
 import { ConnectionEvent, type ConnectionEventInit, type ConnectionEventType } from './connection-event.ts';
 import { openConnection } from './connection-kinds.ts';
 import type { ResolvedEndpoint } from './endpoint-config.ts';
+import { EndpointSocket } from './endpoint-socket.ts';
 
 interface Entry {
   kind: ConnectionKind;
@@ -35,6 +36,9 @@ export class ConnectionPool {
   readonly #options: PoolOptions;
   readonly #entries = new Map<string, Entry>();
   readonly #records: ConnectionRecord[] = [];
+  /** The sockets of `endpointWebSocket` instances, one each: those still open, and all of the session (their ports are closed with it). */
+  readonly #sockets = new Set<EndpointSocket>();
+  readonly #allSockets: EndpointSocket[] = [];
   readonly #controller = new AbortController();
   #closed: Promise<ConnectionRecord[]> | null = null;
 
@@ -70,6 +74,44 @@ export class ConnectionPool {
     return connection.attach(handlerId);
   }
 
+  /**
+   * Opens a socket for one `endpointWebSocket` instance of `handlerId`: the
+   * same name rules as {@link establish}, the endpoint's own URL with
+   * `target` (a path and query below it), never shared. Answers as soon as
+   * the socket is made; what becomes of it goes to the port.
+   */
+  openSocket(handlerId: string, allowed: ReadonlySet<string> | null, name: unknown, target: unknown, protocols: unknown): EndpointSocketGrant<MessagePort> {
+    const resolved = this.#resolve(handlerId, allowed, name);
+    const endpoint = this.#options.endpoints.get(resolved)!;
+    if (endpoint.kind !== 'websocket') {
+      throw new SyncError('E_INVALIDARG', `Handler '${handlerId}': endpointWebSocket('${resolved}') needs a websocket endpoint, but '${resolved}' is a ${endpoint.kind} endpoint; use endpointFetch('${resolved}').`);
+    }
+    if (this.#closed) throw new SyncError('E_UNEXPECTED', `Handler '${handlerId}' opened a socket to endpoint '${resolved}' after the session closed its connections.`);
+    const record: ConnectionRecord = { name: resolved, kind: 'websocket', dedicated: true, handlers: [handlerId], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0, unsentFrames: 0, possiblyLostFrames: 0, droppedFrames: 0, invalidMessages: 0 };
+    const socket = EndpointSocket.open(endpoint, target, protocols, this.#controller.signal, {
+      opened: () => this.#dispatch('connectionopen', resolved, 'websocket', { handlerId, dedicated: true }),
+      ended: (code, invalid) => {
+        this.#sockets.delete(socket);
+        record.invalidMessages = invalid;
+        record.closedAt = Date.now();
+        record.closeCode = code;
+        this.#dispatch('connectionclose', resolved, 'websocket', { code, dedicated: true });
+      },
+      error: (error) => this.#dispatch('connectionerror', resolved, 'websocket', { handlerId, error, dedicated: true }),
+    });
+    this.#sockets.add(socket);
+    this.#allSockets.push(socket);
+    this.#records.push(record);
+    return { name: resolved, port: socket.port };
+  }
+
+  /** What the runtime of `allowed`'s handler may know of the endpoints: names and kinds. */
+  access(allowed: ReadonlySet<string> | null): EndpointAccess {
+    const endpoints: Record<string, ConnectionKind> = {};
+    for (const [name, endpoint] of this.#options.endpoints) endpoints[name] = endpoint.kind;
+    return { defaultEndpoint: this.#options.defaultEndpoint, endpoints, allowed: allowed && [...allowed] };
+  }
+
   /** How a handler's `name` argument reads in a message: the endpoint it means, without checking it. */
   describe(name: unknown): string {
     if (name === null || name === undefined) {
@@ -94,6 +136,7 @@ export class ConnectionPool {
     this.#closed ??= (async () => {
       this.#controller.abort(new SyncError('E_ABORT', 'The sync session ended while the connection was being established.'));
       const entries = [...this.#entries.values()];
+      const sockets = [...this.#sockets].map((socket) => socket.close(this.#options.closeTimeout));
       await Promise.allSettled(entries.map((e) => e.attempt));
       await Promise.allSettled(entries.map(async (e) => {
         if (!e.connection || !e.record) return;
@@ -101,6 +144,8 @@ export class ConnectionPool {
         this.#markClosed(e, info);
       }));
       this.#entries.clear();
+      await Promise.allSettled(sockets);
+      for (const socket of this.#allSockets) socket.release();
       return this.#records.map((r) => ({ ...r, handlers: [...r.handlers] }));
     })();
     return this.#closed;
@@ -142,7 +187,7 @@ export class ConnectionPool {
           error: (error) => this.#dispatch('connectionerror', name, kind, { error }),
         });
         entry.connection = connection;
-        entry.record = { name, kind, handlers: [], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0, unsentFrames: 0, possiblyLostFrames: 0, droppedFrames: 0, invalidMessages: 0 };
+        entry.record = { name, kind, dedicated: false, handlers: [], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0, unsentFrames: 0, possiblyLostFrames: 0, droppedFrames: 0, invalidMessages: 0 };
         this.#records.push(entry.record);
         this.#dispatch('connectionopen', name, kind, { handlerId });
         return connection;

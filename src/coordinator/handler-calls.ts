@@ -46,6 +46,8 @@ export function coordinatorApi(slot: CallTarget): CoordinatorApi<MessagePort> {
       }
       return grant;
     }, pool.describe(name)).then((outcome) => (outcome.ok ? Comlink.transfer(outcome, [outcome.value.port]) : outcome)),
+    openSocket: (name, target, protocols) => call('openSocket', () => pool.openSocket(id, handler.endpoints, name, target, protocols), pool.describe(name))
+      .then((outcome) => (outcome.ok ? Comlink.transfer(outcome, [outcome.value.port]) : outcome)),
     progress: (itemId, update) => call('progress', () => slot.items.progress(itemId, update)),
     logError: (level, text, options) => call('logError', () => {
       const entry = parseLogEntry(level, text, options, id, session.id);

@@ -12,7 +12,7 @@ export type HandlerPhase = 'starting' | 'initializing' | 'enumerating' | 'prepar
 
 /** Calls a handler makes through its context. */
 export type HandlerCall =
-  | 'establishConnection' | 'progress' | 'logError' | 'deleteLogError'
+  | 'establishConnection' | 'openSocket' | 'progress' | 'logError' | 'deleteLogError'
   | 'store.get' | 'store.set' | 'store.delete' | 'store.keys' | 'store.entries';
 
 const NEXT: Record<HandlerPhase, readonly HandlerPhase[]> = {
@@ -26,6 +26,7 @@ const NEXT: Record<HandlerPhase, readonly HandlerPhase[]> = {
 
 const ALLOWED: Record<HandlerCall, readonly HandlerPhase[]> = {
   establishConnection: ['synchronizing'],
+  openSocket: ['synchronizing'],
   progress: ['preparing', 'synchronizing'],
   logError: ['preparing', 'synchronizing'],
   deleteLogError: ['preparing', 'synchronizing'],

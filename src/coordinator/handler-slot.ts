@@ -106,7 +106,7 @@ export class HandlerSlot {
       if (!prepared) return this.#finish('declined', null);
 
       this.#enter('synchronizing');
-      await this.#call<void>(worker.api.synchronize(ids));
+      await this.#call<void>(worker.api.synchronize(ids, session.pool.access(this.handler.endpoints)));
       const cancelled = this.items.cancelled;
       return this.#finish(cancelled ? 'cancelled' : 'succeeded', cancelled ? cancelledError(id) : null);
     } catch (error) {

@@ -8,7 +8,7 @@ import type { Outcome, WireError } from './wire.ts';
 import type { ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ProgressAnswer } from './types.ts';
 
 /** Version of this protocol; both sides must agree. */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /**
  * The first message a handler worker posts on its global scope, as soon as
@@ -68,8 +68,12 @@ export interface HandlerApi {
   items(): Promise<Outcome<ItemInfo[] | null>>;
   /** SyncMgr's PrepareForSync: `false` declines (no synchronize follows). */
   prepare(itemIds: string[]): Promise<Outcome<boolean>>;
-  /** SyncMgr's Synchronize: resolves when the work is done. */
-  synchronize(itemIds: string[]): Promise<Outcome<void>>;
+  /**
+   * SyncMgr's Synchronize: resolves when the work is done. `access` tells the
+   * runtime which endpoints the handler may reach, so the facades refuse a
+   * wrong name at once (the manager checks again).
+   */
+  synchronize(itemIds: string[], access: EndpointAccess): Promise<Outcome<void>>;
   /** SyncMgr's SetItemStatus(SKIPPED): aborts the item's signal; its next progress answer is `cancel-item`. */
   skip(itemId: string): Promise<void>;
   /** Aborts the handler's `ctx.signal` (cancel, timeout, end of session). */
@@ -84,6 +88,12 @@ export interface HandlerApi {
 export interface CoordinatorApi<P> {
   /** `kind`: the kind the handler expects (checked before anything opens), or null. */
   establishConnection(name: unknown, kind: unknown): Promise<Outcome<ChannelGrant<P>>>;
+  /**
+   * A socket of its own for one `endpointWebSocket` instance: `target` is the
+   * path and query below the endpoint, `protocols` the instance's. Answers at
+   * once with the port; the socket's `open` (or `error` and `closed`) follows on it.
+   */
+  openSocket(name: unknown, target: unknown, protocols: unknown): Promise<Outcome<EndpointSocketGrant<P>>>;
   progress(itemId: unknown, update: unknown): Promise<Outcome<ProgressAnswer>>;
   logError(level: unknown, text: unknown, options: unknown): Promise<Outcome<string>>;
   deleteLogError(errorId: unknown): Promise<Outcome<number>>;
@@ -144,6 +154,23 @@ export interface ChannelGrants<P> {
 }
 
 export type ChannelGrant<P, K extends ConnectionKind = ConnectionKind> = ChannelGrants<P>[K];
+
+/** The port of one `endpointWebSocket` instance's socket (endpoint-socket-messages.ts). */
+export interface EndpointSocketGrant<P> {
+  /** The endpoint's name (the default endpoint's name when asked for `null`). */
+  name: string;
+  port: P;
+}
+
+/** The endpoints a handler may reach in this session, by name: names and kinds only, never URLs or headers. */
+export interface EndpointAccess {
+  /** What `null` means, or `null` when no default endpoint is configured. */
+  defaultEndpoint: string | null;
+  /** Every configured endpoint and its kind. */
+  endpoints: Record<string, ConnectionKind>;
+  /** The names the handler's registration allows; `null`: all of them. */
+  allowed: string[] | null;
+}
 
 // TYPE GUARDS
 

@@ -165,6 +165,7 @@ function afterEnd(handlerId: string, method: string, first: unknown): SyncError 
 /** What each coordinator call's arguments are called in the handler's API, for messages. */
 const ARGUMENT_NAMES: Record<string, [call: string, ...names: string[]]> = {
   establishConnection: ['establishConnection', 'name', 'kind'],
+  openSocket: ['openSocket', 'name', 'url', 'protocols'],
   progress: ['progress', 'itemId', 'update'],
   logError: ['logError', 'level', 'text', 'options'],
   deleteLogError: ['deleteLogError', 'errorId'],

@@ -14,6 +14,7 @@ import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LaneMessag
 import { MAX_ITEMS, type InitializeInfo, type ItemInfo } from '../protocol/types.ts';
 import { lane, type LaneTarget } from '../internal/lane.ts';
 import { ContextState, createContext, type HandlerContext } from './context.ts';
+import { setActiveSession } from './active-session.ts';
 
 /** What a handler module implements. Every method may be async. */
 export interface SyncHandler {
@@ -42,6 +43,7 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
   }
   let context: HandlerContext | null = null;
   let state: ContextState | null = null;
+  let tracked: Comlink.Remote<CoordinatorApi<MessagePort>> | null = null;
   // Kept for the worker's whole life, so Comlink's release on GC cannot cut it.
   const coordinator = Comlink.wrap<CoordinatorApi<MessagePort>>(lane(target, 'coordinator'));
   // Refused (an opaque origin, say): the manager then relies on the worker's error events alone.
@@ -61,7 +63,8 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
       void life?.take();
       const answer = (async () => {
         state = new ContextState();
-        context = createContext(info, state.track(coordinator, info.handlerId), state);
+        tracked = state.track(coordinator, info.handlerId);
+        context = createContext(info, tracked, state);
         return (await handler.initialize?.(info)) !== false;
       })();
       participating = answer.catch(() => false);
@@ -91,13 +94,17 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
         return fail(error);
       }
     },
-    async synchronize(itemIds) {
+    async synchronize(itemIds, access) {
       try {
         await life?.take();
         const ctx = needContext();
+        const ended = state!;
+        // The facades (endpointWebSocket, endpointFetch) reach the session through this while synchronize() runs.
+        setActiveSession({ handlerId: ctx.handlerId, coordinator: tracked!, access, whenEnded: (fn) => ended.whenEnded(fn) });
         try {
           await handler.synchronize(itemIds, ctx);
         } finally {
+          setActiveSession(null);
           state?.end(ctx.handlerId);
         }
         await state?.settled();

@@ -1,9 +1,10 @@
 import type { TestProjectInlineConfiguration } from 'vitest/config';
+import { interopServers } from '../interop/servers/plugin.ts';
 
 type BrowserOptions = NonNullable<NonNullable<TestProjectInlineConfiguration['test']>['browser']>;
 
 /** Where each engine's suite lives; the same files run in every engine. */
-export const BROWSER_SUITE = ['test/browser/**/*.test.ts'];
+export const BROWSER_SUITE = ['test/browser/**/*.test.ts', 'test/interop/**/*.test.ts'];
 
 /**
  * One browser project of the suite: the same test files in every engine, with
@@ -13,6 +14,8 @@ export const BROWSER_SUITE = ['test/browser/**/*.test.ts'];
 export function browserProject(name: string, browser: BrowserOptions, extra: { globalSetup?: string[] } = {}): TestProjectInlineConfiguration {
   return {
     extends: true,
+    // The sync libraries' own servers, for the interop tests (test/interop/).
+    plugins: [interopServers()],
     test: {
       name,
       include: BROWSER_SUITE,

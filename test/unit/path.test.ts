@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { asBaseUrl, resolveInside } from '../../src/connections/path.ts';
+import { asBaseUrl, resolveInside } from '../../src/protocol/path.ts';
 import { SyncError } from '../../src/protocol/sync-error.ts';
 
 const base = asBaseUrl('https://example.test/t/x/api', undefined);

@@ -26,14 +26,15 @@ const DECODINGS = 4;
  * absolute URLs (`https://…`, `data:…`), network paths (`//host`), backslashes,
  * `..` segments, raw or percent-encoded (also encoded twice or more), and
  * percent-encoded `/` or `\` anywhere in the path (before `?` or `#`), encoded
- * once or more. A non-string gives `E_INVALIDARG`.
+ * once or more. A non-string gives `E_INVALIDARG`. `call` names the caller in
+ * messages.
  */
-export function resolveInside(base: URL, path: unknown, endpoint: string): URL {
+export function resolveInside(base: URL, path: unknown, endpoint: string, call = `fetch on endpoint '${endpoint}'`): URL {
   if (typeof path !== 'string') {
-    throw new SyncError('E_INVALIDARG', `fetch on endpoint '${endpoint}' needs a path string relative to the endpoint, not ${typeof path}.`);
+    throw new SyncError('E_INVALIDARG', `${call} needs a path string relative to the endpoint, not ${typeof path}.`);
   }
   const deny = (why: string) =>
-    new SyncError('E_ACCESSDENIED', `fetch on endpoint '${endpoint}' refused path ${JSON.stringify(path)}: ${why}. Pass a path relative to the endpoint's base URL.`);
+    new SyncError('E_ACCESSDENIED', `${call} refused path ${JSON.stringify(path)}: ${why}. Pass a path relative to the endpoint's base URL.`);
   // The URL parser drops tabs and line breaks, which would join what the checks below saw apart (`%2\tf`).
   if (/[\u0000-\u001f\u007f]/.test(path)) throw deny('it contains a control character (a tab or line break, say)');
   if (SCHEME.test(path)) throw deny('it is an absolute URL');

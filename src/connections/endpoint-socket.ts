@@ -1,0 +1,267 @@
+/**
+ * The socket of one `endpointWebSocket` instance: opened by the manager (so
+ * the endpoint's url and protocols functions, and the tokens they put in the
+ * URL, stay on this thread) for that instance alone, and relayed to its port
+ * as it is. Sync libraries keep per-connection protocol state (a greeting, an
+ * init handshake), so this socket is never shared and never reconnected: a
+ * drop reaches the library as the socket's own `close`, and the library
+ * reconnects by constructing a new instance. It closes with the session
+ * (code 1000) if it is still open then.
+ */
+import { SyncError } from '../protocol/sync-error.ts';
+import { toWire } from '../protocol/wire.ts';
+import { parseEndpointSocketUp, type EndpointSocketDown, type UpFrame } from '../protocol/endpoint-socket-messages.ts';
+import { resolveInside } from '../protocol/path.ts';
+import { causeMessage, checkOnline, describeUrl, evaluateWithin, linkSignals } from './connect-helpers.ts';
+import type { ResolvedWebSocketEndpoint } from './websocket-options.ts';
+
+/** The standard's code for a connection that ended without a close frame. */
+const ABNORMAL_CLOSE_CODE = 1006;
+/** How often `bufferedAmount` is read while it is above zero, to tell the worker what has gone. */
+const DRAIN_POLL_MS = 4;
+/** The reason of the close frame the manager sends when the session ends with the socket open. */
+export const SESSION_END_REASON = 'sync session ended';
+
+/** What an endpoint socket tells its pool. */
+export interface EndpointSocketObserver {
+  /** The socket opened. */
+  opened(): void;
+  /** It closed (or never opened: 1006); `invalid` counts what its worker posted that is not of the protocol. */
+  ended(code: number, invalid: number): void;
+  /** It failed for a reason the manager knows (offline, the url function, the connect timeout). */
+  error(error: Error): void;
+}
+
+export class EndpointSocket {
+  /** The worker's end, to transfer. */
+  readonly port: MessagePort;
+  readonly #port: MessagePort;
+  readonly #endpoint: ResolvedWebSocketEndpoint;
+  readonly #observer: EndpointSocketObserver;
+  #ws: WebSocket | null = null;
+  /** The worker asked to close before the socket existed. */
+  #closeAsked = false;
+  #ended = false;
+  #done: Promise<void>;
+  #resolveDone!: () => void;
+  /** Bytes handed to the socket, and those reported gone to the worker. */
+  #sent = 0;
+  #reported = 0;
+  #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  #invalid = 0;
+
+  private constructor(endpoint: ResolvedWebSocketEndpoint, observer: EndpointSocketObserver) {
+    this.#endpoint = endpoint;
+    this.#observer = observer;
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    this.port = port2;
+    this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+    port1.onmessage = (event: MessageEvent) => this.#fromWorker(event.data);
+  }
+
+  /** Makes the socket for `target` (a path and query below the endpoint) and starts connecting; what follows goes to the port. */
+  static open(endpoint: ResolvedWebSocketEndpoint, target: unknown, protocols: unknown, signal: AbortSignal, observer: EndpointSocketObserver): EndpointSocket {
+    const url = targetUrlCheck(target, endpoint.name);
+    const offered = checkProtocols(protocols, endpoint.name);
+    const socket = new EndpointSocket(endpoint, observer);
+    void socket.#connect(url, offered, signal);
+    return socket;
+  }
+
+  /**
+   * Closes this end of the port; at the session's end, once every socket
+   * ended. Not at a socket's close: Firefox drops what was posted on a port
+   * closed before the worker got it (the `closed` message, or everything
+   * when the socket failed before its port reached the worker).
+   */
+  release(): void {
+    this.#port.onmessage = null;
+    this.#port.close();
+  }
+
+  /** Closes the socket with 1000 if it is open and waits for its close (at most `timeout` ms); idempotent. */
+  close(timeout: number): Promise<void> {
+    const ws = this.#ws;
+    if (this.#ended) return this.#done;
+    if (!ws) {
+      this.#closeAsked = true;
+      return this.#done;
+    }
+    if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(1000, SESSION_END_REASON);
+    const timer = setTimeout(() => this.#finish(ABNORMAL_CLOSE_CODE, '', false), timeout);
+    void this.#done.then(() => clearTimeout(timer));
+    return this.#done;
+  }
+
+  async #connect(target: string, offered: string[], signal: AbortSignal): Promise<void> {
+    const { name, connectTimeout } = this.#endpoint;
+    let url: URL;
+    let protocols: string[];
+    try {
+      checkOnline(name);
+      const raw = await evaluateWithin(this.#endpoint.url, signal, connectTimeout, `Endpoint '${name}': its url function`);
+      const fixed = this.#endpoint.protocols === null ? null : await evaluateWithin(this.#endpoint.protocols, signal, connectTimeout, `Endpoint '${name}': its protocols function`);
+      url = composeUrl(raw, target, name);
+      // The endpoint's own protocols, when it fixes them, win over the library's.
+      protocols = fixed === null ? offered : typeof fixed === 'string' ? [fixed] : [...fixed];
+    } catch (error) {
+      return this.#fail(SyncError.is(error) ? error : new SyncError('E_FAIL', `Endpoint '${name}': computing its url or protocols failed: ${causeMessage(error)}.`, { cause: error }));
+    }
+    if (this.#closeAsked || signal.aborted) return this.#fail(null);
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, protocols);
+    } catch (cause) {
+      return this.#fail(new SyncError('E_FAIL', `Endpoint '${name}': cannot open a WebSocket to ${describeUrl(url)}: ${causeMessage(cause)}.`, { cause }));
+    }
+    ws.binaryType = 'arraybuffer';
+    this.#ws = ws;
+    const limit = linkSignals(signal, connectTimeout, `Endpoint '${name}': connecting to ${describeUrl(url)}`);
+    // Past connectTimeout (or at the session's end) the connection fails at once: an engine may hold
+    // the close of a socket whose handshake got no answer (Firefox does) until the handshake ends.
+    const onLimit = () => {
+      const reason = limit.signal.reason;
+      settle();
+      ws.close();
+      this.#fail(SyncError.is(reason) && reason.code === 'E_TIMEOUT' ? reason : null);
+    };
+    limit.signal.addEventListener('abort', onLimit, { once: true });
+    const settle = () => {
+      limit.dispose();
+      limit.signal.removeEventListener('abort', onLimit);
+    };
+    ws.onopen = () => {
+      settle();
+      this.#observer.opened();
+      this.#post({ type: 'open', protocol: ws.protocol, extensions: ws.extensions });
+    };
+    ws.onmessage = (event: MessageEvent) => {
+      const data = event.data as string | ArrayBuffer;
+      this.#port.postMessage(data, typeof data === 'string' ? [] : [data]);
+    };
+    ws.onerror = () => this.#post({ type: 'error', error: null });
+    ws.onclose = (event: CloseEvent) => {
+      settle();
+      // Deno reports a connection that ended without a close frame with code 0.
+      const code = event.code >= 1000 && event.code <= 4999 ? event.code : ABNORMAL_CLOSE_CODE;
+      this.#finish(code, event.reason, event.wasClean);
+    };
+    if (this.#closeAsked) ws.close();
+  }
+
+  /** The socket never came to be: `error`, then `closed` with 1006, as a browser's socket that cannot connect. */
+  #fail(why: SyncError | null): void {
+    if (why) this.#observer.error(why);
+    this.#post({ type: 'error', error: why && toWire(why) });
+    this.#finish(ABNORMAL_CLOSE_CODE, '', false);
+  }
+
+  #finish(code: number, reason: string, wasClean: boolean): void {
+    if (this.#ended) return;
+    // What left the buffer before the close, so the worker's bufferedAmount ends where the engine's does.
+    this.#reportDrained();
+    this.#post({ type: 'closed', code, reason, wasClean });
+    this.#ended = true;
+    clearTimeout(this.#drainTimer);
+    const ws = this.#ws;
+    if (ws) ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+    this.#observer.ended(code, this.#invalid);
+    this.#resolveDone();
+  }
+
+  #post(message: EndpointSocketDown): void {
+    if (!this.#ended) this.#port.postMessage(message);
+  }
+
+  #fromWorker(data: unknown): void {
+    const message = parseEndpointSocketUp(data);
+    if (message === null) {
+      this.#invalid += 1;
+      return;
+    }
+    const ws = this.#ws;
+    if (typeof message !== 'string' && !(message instanceof ArrayBuffer) && !(message instanceof Blob)) {
+      if (!ws) this.#closeAsked = true;
+      else if (message.connecting) {
+        // Closed while connecting, as the worker saw it: the connection fails, as a browser's does,
+        // even if the socket opened here meanwhile (its open never reached the worker).
+        const opened = ws.readyState === WebSocket.OPEN;
+        ws.close();
+        if (opened) this.#fail(null);
+      } else if (message.code === null) ws.close();
+      else ws.close(message.code, message.reason);
+      return;
+    }
+    // The runtime sends only while the socket is open; a frame racing the server's close is dropped, as a browser's socket drops it.
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(message);
+    this.#sent += byteSize(message);
+    this.#reportDrained();
+  }
+
+  /** Tells the worker how much of what it sent has left the socket's buffer, and looks again while some is left. */
+  readonly #reportDrained = (): void => {
+    const ws = this.#ws;
+    if (!ws || this.#ended) return;
+    const gone = this.#sent - ws.bufferedAmount;
+    if (gone > this.#reported) {
+      this.#post({ type: 'drained', bytes: gone - this.#reported });
+      this.#reported = gone;
+    }
+    clearTimeout(this.#drainTimer);
+    const open = ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CLOSING;
+    this.#drainTimer = open && ws.bufferedAmount > 0 ? setTimeout(this.#reportDrained, DRAIN_POLL_MS) : undefined;
+  };
+}
+
+/** What `send()` counts in `bufferedAmount`: UTF-8 bytes of a string, bytes of binary data. */
+function byteSize(frame: UpFrame): number {
+  if (typeof frame === 'string') return new TextEncoder().encode(frame).byteLength;
+  return frame instanceof ArrayBuffer ? frame.byteLength : frame.size;
+}
+
+/** The worker's target, checked as a string (its path rules are checked against the endpoint's URL once known). */
+function targetUrlCheck(target: unknown, name: string): string {
+  if (typeof target !== 'string') throw new SyncError('E_INVALIDARG', `endpointWebSocket('${name}'): the socket's path must be a string, not ${typeof target}.`);
+  // The path rules, checked now against a stand-in base, so a bad path is refused before anything opens.
+  resolveInside(new URL('ws://endpoint/'), target.split('?', 1)[0]!, name, `endpointWebSocket('${name}')`);
+  return target;
+}
+
+/** The instance's protocols as a list, checked as a browser checks them. */
+function checkProtocols(protocols: unknown, name: string): string[] {
+  const list = protocols === undefined || protocols === null ? [] : typeof protocols === 'string' ? [protocols] : protocols;
+  if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || !TOKEN.test(p)) || new Set(list).size !== list.length) {
+    throw new SyncError('E_INVALIDARG', `endpointWebSocket('${name}'): protocols must be distinct subprotocol tokens (letters, digits and !#$%&'*+-.^_\`|~).`);
+  }
+  return list as string[];
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * The endpoint's URL with `target` below it: the path under the endpoint's
+ * path (the endpoint's URL itself when the path is empty), the target's query
+ * parameters after the endpoint's own.
+ */
+export function composeUrl(endpointUrl: string, target: string, name: string): URL {
+  const configured = new URL(endpointUrl, globalThis.location?.href);
+  if (configured.protocol === 'http:') configured.protocol = 'ws:';
+  else if (configured.protocol === 'https:') configured.protocol = 'wss:';
+  configured.hash = '';
+  const query = target.indexOf('?');
+  const path = query < 0 ? target : target.slice(0, query);
+  const extra = new URLSearchParams(query < 0 ? '' : target.slice(query + 1));
+  let url: URL;
+  if (path === '' || path === '/') url = new URL(configured);
+  else {
+    const base = new URL(configured);
+    base.search = '';
+    if (!base.pathname.endsWith('/')) base.pathname += '/';
+    url = resolveInside(base, path, name, `endpointWebSocket('${name}')`);
+    url.search = configured.search;
+  }
+  for (const [key, value] of extra) url.searchParams.append(key, value);
+  return url;
+}

@@ -1,0 +1,273 @@
+/**
+ * `endpointWebSocket(name)` (README "Using your own sync library"): the
+ * conformance probes (workers/fixtures/socket-probes.ts) run on the
+ * engine's own WebSocket in a worker and on the facade in a handler, and
+ * must agree; then what only the facade has: the endpoint's URL and token
+ * never in the worker, a socket per instance, the SyncMgr rules, the
+ * session's end closing what is still open.
+ */
+import { expect, test } from 'vitest';
+import { TestServer } from '../fixtures/server.ts';
+import { inlineHandler, noLiveWorkers, noUnhandledRejections, testBed } from '../fixtures/harness.ts';
+
+noUnhandledRejections();
+const bed = testBed();
+
+/** Bound of the probe runs: they wait on events (each wait bounded at 20 s), never on time. */
+const PROBE_TIMEOUT_MS = 120_000;
+
+function rawProbes(server: TestServer): Promise<Record<string, unknown>> {
+  const worker = new Worker(new URL('../../workers/fixtures/raw-socket-probes.ts', import.meta.url), { type: 'module' });
+  bed.cleanup(() => worker.terminate());
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (event) => resolve(event.data as Record<string, unknown>);
+    worker.onerror = (event) => reject(new Error(`the raw probe worker failed: ${event.message}`));
+    worker.postMessage({ tenant: server.tenant, base: `${server.wsUrl('probe')}/` });
+  });
+}
+
+test('the facade answers every conformance probe as the engine\'s own WebSocket does', async () => {
+  const server = TestServer.create();
+  const raw = await rawProbes(server);
+  const m = bed.manager({
+    endpoints: { probe: { kind: 'websocket', url: server.wsUrl('probe') } },
+    handlers: [{ id: 'probes', worker: () => new Worker(new URL('../../workers/fixtures/facade-socket-probes.ts', import.meta.url), { type: 'module' }) }],
+  });
+  const session = m.synchronize({ cookie: { tenant: server.tenant } });
+  const facade = (await bed.reports.phase(session.id, 'probes', 'probes', PROBE_TIMEOUT_MS)).value as Record<string, unknown>;
+  const result = await session.done;
+  expect(result.handlers[0]!.outcome).toBe('succeeded');
+
+  // The reference itself behaves as the standard says, so agreeing with it means something.
+  expect(raw.constants).toEqual({
+    classConstants: [0, 1, 2, 3], instanceConstants: [0, 1, 2, 3], readyState: 0, binaryType: 'blob', protocol: '', extensions: '',
+    bufferedAmount: 0, handlers: [null, null, null, null], isEventTarget: true, sendWhileConnecting: 'InvalidStateError',
+  });
+  expect(raw.closeWithCode).toMatchObject({
+    invalid: ['InvalidAccessError', 'InvalidAccessError', 'InvalidAccessError', 'SyntaxError'], readyStateAfterClose: 2,
+    client: { code: 4001, reason: 'bye', wasClean: true, isCloseEvent: true }, server: { closeCode: 4001, closeReason: 'bye' },
+  });
+  expect(raw.closeWithoutCode).toMatchObject({ client: { code: 1005, wasClean: true }, server: { closeCode: 1005 } });
+  expect(raw.drop).toMatchObject({ client: { code: 1006, wasClean: false } });
+  expect(raw.refused).toMatchObject({ client: { code: 1006, wasClean: false }, seen: ['error:Event', 'close:CloseEvent'], readyState: 3 });
+  for (const [name, value] of Object.entries(raw)) expect(value, `raw probe ${name}`).not.toHaveProperty('threw');
+
+  // A send after the close adds the data's length to bufferedAmount (the standard's rule, which the facade
+  // follows); WebKit's own socket adds the frame's 6 bytes of header and mask too.
+  const afterClose = (probe: unknown) => (probe as { sendAfterClose: number }).sendAfterClose;
+  expect(afterClose(facade.serverCloses)).toBe('after close'.length);
+  expect([11, 17]).toContain(afterClose(raw.serverCloses));
+  (raw.serverCloses as { sendAfterClose: number }).sendAfterClose = afterClose(facade.serverCloses);
+  for (const name of Object.keys(raw)) expect.soft(facade[name], `probe ${name}`).toEqual(raw[name]);
+  // Each facade instance had a socket of its own (eleven probes construct one), listed and closed with the session.
+  expect(result.connections).toHaveLength(11);
+  for (const c of result.connections) expect(c).toMatchObject({ name: 'probe', kind: 'websocket', dedicated: true, handlers: ['probes'], closedAt: expect.any(Number) });
+  await noLiveWorkers();
+}, PROBE_TIMEOUT_MS + 30_000);
+
+/** A handler body's helper: resolves with the socket once `open` came, rejects on `close` before it. */
+const OPENED = `
+  const opened = (ws) => new Promise((resolve, reject) => {
+    ws.addEventListener('open', () => resolve(ws), { once: true });
+    ws.addEventListener('close', (e) => reject(new Error('closed with ' + e.code)), { once: true });
+  });
+  const closed = (ws) => new Promise((resolve) => ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean }), { once: true }));
+`;
+
+test('the path and query a library gives go below the endpoint\'s URL, whose token never reaches the worker', async () => {
+  const server = TestServer.create();
+  const handler = inlineHandler('lib', `${OPENED}
+    const Live = endpointWebSocket('fac');
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const sockets = [new Live('ws://fac/doc-1?room=a'), new Live('/doc-1'), new Live('doc-1'), new Live('ws://fac/')];
+        await Promise.all(sockets.map(opened));
+        const seen = sockets.map((ws) => ({ url: ws.url, protocol: ws.protocol }));
+        const ends = sockets.map(closed);
+        for (const ws of sockets) ws.close(1000, 'done');
+        report(ctx, 'seen', { seen, ends: await Promise.all(ends) });
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: { fac: { kind: 'websocket', url: async () => `${server.wsUrl('fac')}?token=s3cret` } },
+    handlers: [handler],
+  });
+  const session = m.synchronize();
+  const { value } = await bed.reports.phase(session.id, 'lib', 'seen');
+  expect(JSON.stringify(value)).not.toContain('s3cret');
+  const { seen } = value as { seen: { url: string }[] };
+  expect(seen[0]!.url).toBe('ws://fac/doc-1?room=a');
+  expect(seen[3]!.url).toBe('ws://fac/');
+  // Relative URLs as a browser resolves them: this handler's worker runs from a blob: URL, which cannot be a base.
+  expect(seen[1]!.url).toBe('ws://endpoint.invalid/doc-1');
+  expect(seen[2]!.url).toBe('ws://endpoint.invalid/doc-1');
+  const result = await session.done;
+  expect(result.handlers[0]!.outcome).toBe('succeeded');
+  // The server records a close a moment after the client saw it.
+  const { sockets } = await server.waitFor((s) => s.sockets.length === 4 && s.sockets.every((k) => !k.open) && s);
+  expect(sockets.map((s) => [s.channel, s.query, s.closeCode, s.closeReason])).toEqual([
+    ['fac/doc-1', 'token=s3cret&room=a', 1000, 'done'],
+    ['fac/doc-1', 'token=s3cret', 1000, 'done'],
+    ['fac/doc-1', 'token=s3cret', 1000, 'done'],
+    ['fac', 'token=s3cret', 1000, 'done'],
+  ]);
+  await noLiveWorkers();
+});
+
+test('each instance owns its socket: frames never cross between instances, nor to a channel of establishConnection on the same endpoint', async () => {
+  const server = TestServer.create();
+  const handler = inlineHandler('own', `${OPENED}
+    const Live = endpointWebSocket('fac');
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const channel = await ctx.establishConnection('fac', 'websocket');
+        const got = { a: [], b: [], channel: [] };
+        channel.addEventListener('message', (e) => got.channel.push(e.data));
+        const a = await opened(new Live('ws://fac/'));
+        const b = await opened(new Live('ws://fac/'));
+        const echoes = [a, b].map((ws, i) => new Promise((resolve) => ws.addEventListener('message', (e) => {
+          got[i === 0 ? 'a' : 'b'].push(e.data);
+          resolve();
+        }, { once: true })));
+        a.send('from a');
+        b.send('from b');
+        await Promise.all(echoes);
+        await channel.send('from channel');
+        await new Promise((resolve) => channel.addEventListener('message', resolve, { once: true }));
+        a.close();
+        b.close();
+        await Promise.all([closed(a), closed(b)]);
+        report(ctx, 'got', got);
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { fac: { kind: 'websocket', url: server.wsUrl('fac') } }, handlers: [handler] });
+  const session = m.synchronize();
+  expect((await bed.reports.phase(session.id, 'own', 'got')).value).toEqual({ a: ['from a'], b: ['from b'], channel: ['from channel'] });
+  const result = await session.done;
+  expect(result.connections.map((c) => [c.name, c.dedicated, c.closeCode])).toEqual([['fac', false, 1000], ['fac', true, 1005], ['fac', true, 1005]]);
+  expect((await server.state()).sockets.map((s) => s.received)).toEqual([['from channel'], ['from a'], ['from b']]);
+  await noLiveWorkers();
+});
+
+test('the SyncMgr rules: outside synchronize() E_UNEXPECTED, unknown names E_INVALIDARG, endpoints outside the registration or paths leaving the endpoint E_ACCESSDENIED; nothing is opened', async () => {
+  const server = TestServer.create();
+  const handler = inlineHandler('rules', `
+    const attempt = (make) => {
+      try {
+        make();
+        return 'constructed';
+      } catch (e) {
+        return e.code ?? e.name;
+      }
+    };
+    const Live = endpointWebSocket('fac');
+    const atImport = attempt(() => new Live('ws://fac/'));
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        setTimeout(() => report(ctx, 'after', attempt(() => new Live('ws://fac/'))), 0);
+        report(ctx, 'inside', {
+          atImport,
+          badName: attempt(() => endpointWebSocket(42)),
+          unknown: attempt(() => new (endpointWebSocket('nope'))('x')),
+          notAllowed: attempt(() => new (endpointWebSocket('other'))('x')),
+          fetchEndpoint: attempt(() => new (endpointWebSocket('api'))('x')),
+          noDefault: attempt(() => new (endpointWebSocket())('x')),
+          dotDot: attempt(() => new Live('%2e%2e/outside')),
+          encodedSlash: attempt(() => new Live('a%2fb')),
+          backslash: attempt(() => new Live('a\\\\b')),
+          writtenDots: attempt(() => new Live('ws://fac/a/../../outside')),
+          encodedBackslash: attempt(() => new Live('a%5cb')),
+          noUrl: attempt(() => new Live()),
+        });
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: {
+      fac: { kind: 'websocket', url: server.wsUrl('fac') },
+      other: { kind: 'websocket', url: server.wsUrl('other') },
+      api: { kind: 'fetch', url: server.apiUrl },
+    },
+    handlers: [{ ...handler, endpoints: ['fac', 'api'] }],
+  });
+  const session = m.synchronize();
+  expect((await bed.reports.phase(session.id, 'rules', 'inside')).value).toEqual({
+    atImport: 'E_UNEXPECTED', badName: 'E_INVALIDARG', unknown: 'E_INVALIDARG', notAllowed: 'E_ACCESSDENIED',
+    fetchEndpoint: 'E_INVALIDARG', noDefault: 'E_INVALIDARG', dotDot: 'E_ACCESSDENIED', encodedSlash: 'E_ACCESSDENIED', backslash: 'E_ACCESSDENIED', writtenDots: 'E_ACCESSDENIED', encodedBackslash: 'E_ACCESSDENIED', noUrl: 'TypeError',
+  });
+  expect((await bed.reports.phase(session.id, 'rules', 'after')).value).toBe('E_UNEXPECTED');
+  const result = await session.done;
+  expect(result.connections).toEqual([]);
+  expect((await server.state()).sockets).toEqual([]);
+  await noLiveWorkers();
+});
+
+test('a socket the handler leaves open is closed with 1000 when the session ends, and the endpoint\'s own protocols win over the library\'s', async () => {
+  const server = TestServer.create();
+  const handler = inlineHandler('leaves', `${OPENED}
+    const Live = endpointWebSocket('fac');
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ws = await opened(new Live('left-open', ['library.v1']));
+        report(ctx, 'open', ws.protocol);
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { fac: { kind: 'websocket', url: server.wsUrl('fac'), protocols: ['endpoint.v1'] } }, handlers: [handler] });
+  const events: unknown[] = [];
+  for (const type of ['connectionopen', 'connectionclose'] as const) {
+    m.addEventListener(type, (e) => events.push([e.type, e.name, e.dedicated, e.handlerId, e.code]));
+  }
+  const session = m.synchronize();
+  expect((await bed.reports.phase(session.id, 'leaves', 'open')).value).toBe('endpoint.v1');
+  const result = await session.done;
+  expect(result.connections).toMatchObject([{ name: 'fac', dedicated: true, closeCode: 1000, closedAt: expect.any(Number) }]);
+  const [socket] = (await server.waitFor((s) => s.sockets.every((k) => !k.open) && s)).sockets;
+  expect(socket).toMatchObject({ channel: 'fac/left-open', protocol: 'endpoint.v1', closeCode: 1000, closeReason: 'sync session ended' });
+  expect(events).toEqual([['connectionopen', 'fac', true, 'leaves', null], ['connectionclose', 'fac', true, null, 1000]]);
+  await noLiveWorkers();
+});
+
+test('a socket that cannot connect for a reason the manager knows fires error carrying that SyncError, then close with 1006', async () => {
+  const server = TestServer.create();
+  await server.faults({ hang: ['slow'] });
+  const handler = inlineHandler('fails', `
+    const outcome = (ws) => new Promise((resolve) => {
+      const seen = [];
+      ws.addEventListener('error', (e) => seen.push({ type: 'error', code: e.error?.code, message: e.error?.message }));
+      ws.addEventListener('close', (e) => resolve([...seen, { type: 'close', code: e.code, wasClean: e.wasClean, readyState: ws.readyState }]));
+    });
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const [broken, slow, badProtocols] = await Promise.all([
+          outcome(new (endpointWebSocket('broken'))('x')), outcome(new (endpointWebSocket('slow'))('ws://slow/')), outcome(new (endpointWebSocket('badProtocols'))('x')),
+        ]);
+        report(ctx, 'seen', { broken, slow, badProtocols });
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: {
+      broken: { kind: 'websocket', url: () => { throw new Error('no token today'); } },
+      slow: { kind: 'websocket', url: server.wsUrl('slow'), connectTimeout: 500 },
+      badProtocols: { kind: 'websocket', url: server.wsUrl('fac'), protocols: () => new Promise(() => {}), connectTimeout: 500 },
+    },
+    handlers: [handler],
+  });
+  const session = m.synchronize();
+  const { broken, slow, badProtocols } = (await bed.reports.phase(session.id, 'fails', 'seen')).value as Record<string, Record<string, unknown>[]>;
+  expect(badProtocols).toMatchObject([{ type: 'error', code: 'E_TIMEOUT' }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
+  expect(badProtocols![0]!.message).toMatch(/Endpoint 'badProtocols': its protocols function did not answer within 500 ms/);
+  expect(broken).toMatchObject([{ type: 'error', code: 'E_FAIL' }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
+  expect(broken![0]!.message).toMatch(/Endpoint 'broken': its url function/);
+  expect(slow).toMatchObject([{ type: 'error', code: 'E_TIMEOUT' }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
+  expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
+  await noLiveWorkers();
+});
