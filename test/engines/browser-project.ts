@@ -16,6 +16,9 @@ export function browserProject(name: string, browser: BrowserOptions, extra: { g
     extends: true,
     // The sync libraries' own servers, for the interop tests (test/interop/).
     plugins: [interopServers()],
+    // Libraries that only handler workers import are found late by Vite's dependency scan (it reads the
+    // test files, not the workers they start), and a late find reloads the page under a running test.
+    optimizeDeps: { include: ['yjs', 'y-websocket', 'y-indexeddb', 'graphql-ws'] },
     test: {
       name,
       include: BROWSER_SUITE,

@@ -6,25 +6,26 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Plugin } from 'vite';
+import { createGraphqlServer } from './graphql.ts';
 import { createYjsServer } from './yjs.ts';
 
 export function interopServers(): Plugin {
-  const yjs = createYjsServer();
+  const servers = [createYjsServer(), createGraphqlServer()];
   return {
     name: 'syncmgr-interop-servers',
     // Vite closes its plugins when its server closes; an open socket would hold a server's timers (and the
     // process) until the server's own HTTP 'close', which open upgrades delay.
     closeBundle() {
-      yjs.close();
+      for (const s of servers) s.close();
     },
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
-        if (!yjs.handleRequest(req, res)) next();
+        if (!servers.some((s) => s.handleRequest(req, res))) next();
       });
       if (!server.httpServer) return;
       const http: EventEmitter = server.httpServer;
       http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        yjs.handleUpgrade(req, socket, head);
+        for (const s of servers) if (s.handleUpgrade(req, socket, head)) return;
       });
     },
   };
