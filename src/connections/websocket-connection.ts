@@ -143,7 +143,8 @@ export class WebSocketConnection implements Connection {
       };
       const onClose = (event: CloseEvent) => finish(closeCodeOf(event), event.wasClean);
       const timer = setTimeout(() => finish(1000, false), timeout);
-      if (!wasOpen) return finish(this.#lastCode, false);
+      // Reconnecting (or never open): no socket to close; the session's end is code 1000 all the same.
+      if (!wasOpen) return finish(1000, false);
       this.#release(ws);
       ws.addEventListener('close', onClose);
       ws.close(1000, 'sync session ended');
@@ -214,7 +215,7 @@ export class WebSocketConnection implements Connection {
   readonly #onClose = (event: CloseEvent): void => {
     const ws = this.#ws;
     this.#release(ws);
-    this.#socketDropped(closeCodeOf(event), this.#takePossiblyLost(ws));
+    this.#socketDropped(closeCodeOf(event), this.#takePossiblyLost(ws), event.reason, event.wasClean);
   };
 
   #recipients(frame: Frame): readonly SocketChannel[] {
@@ -350,13 +351,14 @@ export class WebSocketConnection implements Connection {
 
   // ---- drops, reconnects, the end ----
 
-  #socketDropped(code: number, lost: Map<SocketChannel, Frame[]>): void {
+  /** The socket ended without the manager closing it: `reason` and `wasClean` as the socket reported them. */
+  #socketDropped(code: number, lost: Map<SocketChannel, Frame[]>, reason: string, wasClean: boolean): void {
     if (this.#closing || !this.alive) return;
     this.#lastCode = code;
     this.#stopHeartbeat();
     const reconnect = this.#endpoint.reconnect;
     if (!reconnect) {
-      this.#end('closed', code, 'the server closed the socket', false, lost);
+      this.#end('closed', code, reason, wasClean, lost);
       this.#observer.ended(this.#counts(code));
       return;
     }
@@ -446,7 +448,7 @@ export class WebSocketConnection implements Connection {
         this.#release(ws);
         const lost = this.#takePossiblyLost(ws);
         ws.close(HEARTBEAT_CLOSE_CODE, 'heartbeat timeout');
-        this.#socketDropped(HEARTBEAT_CLOSE_CODE, lost);
+        this.#socketDropped(HEARTBEAT_CLOSE_CODE, lost, 'heartbeat timeout', false);
       }, heartbeat.timeout);
     }, Math.max(0, heartbeat.interval - quiet));
   }
