@@ -5,7 +5,7 @@
 // resolve; an endpoint with a probe is up only when the probe answers 2xx.
 import { expect, test } from 'vitest';
 import { TestServer } from '../fixtures/server.ts';
-import { noLiveWorkers, scripted, testBed, type Report, type Script } from '../fixtures/harness.ts';
+import { inlineHandler, noLiveWorkers, scripted, testBed, type Report, type Script } from '../fixtures/harness.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
 import type { ConnectionEvent, FetchEndpoint } from '../../src/index.ts';
 import { pattern, sha256 } from '../../workers/fixtures/script.ts';
@@ -254,5 +254,29 @@ test('an endpoint whose probe answers 503 fails to establish with E_FAIL naming 
   expect(errors.map((e) => [e.name, e.kind, e.handlerId, (e.error as { code?: string } | null)?.code])).toEqual([['api', 'fetch', 'probe-h', 'E_FAIL']]);
   expect(result.connections).toEqual([]);
   expect((await server.state()).requests.map((x) => [x.path, x.status])).toEqual([['health', 503]]);
+  await noLiveWorkers();
+});
+
+test('a URL or a Request as the path is refused with E_INVALIDARG naming what to pass, before anything is sent', async () => {
+  const server = TestServer.create();
+  const handler = inlineHandler('inputs', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const api = await ctx.establishConnection('api', 'fetch');
+        const refusal = (input) => api.fetch(input).then(() => 'sent', (e) => ({ name: e.name, code: e.code, message: e.message }));
+        report(ctx, 'refused', { url: await refusal(new URL('http://127.0.0.1/notes')), request: await refusal(new Request('http://127.0.0.1/notes')) });
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { api: { kind: 'fetch', url: server.apiUrl } }, handlers: [handler] });
+  const session = m.synchronize();
+  const { url, request } = (await bed.reports.phase(session.id, 'inputs', 'refused')).value as Record<string, { code: string; message: string }>;
+  for (const refused of [url!, request!]) {
+    expect(refused).toMatchObject({ name: 'SyncError', code: 'E_INVALIDARG' });
+    expect(refused.message).toMatch(/the path must be a string relative to the endpoint, not object/);
+  }
+  expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
+  expect((await server.state()).requests).toEqual([]);
   await noLiveWorkers();
 });
