@@ -1,5 +1,5 @@
 /**
- * The handler's end of a shared WebSocket. It looks like a WebSocket (`send`,
+ * The handler's end of a shared WebSocket. It has some of a WebSocket's shape (`send`,
  * `message` and `close` events, `readyState`) plus the connection's `state`
  * (`statechange` events) and an async iterator of messages. While the socket
  * reconnects, frames wait here in a bounded queue and go out in order once it

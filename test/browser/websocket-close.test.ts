@@ -57,3 +57,36 @@ test('a session that ends while its socket reconnects reports code 1000 for it, 
   expect(codes).toEqual([1000]);
   await noLiveWorkers();
 });
+
+test('a WebSocket channel is not a WebSocket: constants on its class, a promise from send(), no open event, on* properties or url (README "channels")', async () => {
+  const server = TestServer.create();
+  const shape = inlineHandler('shape', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ch = await ctx.establishConnection('live', 'websocket');
+        const sent = ch.send('x');
+        report(ctx, 'shape', {
+          constants: [ch.constructor.CONNECTING, ch.constructor.OPEN, ch.constructor.CLOSING, ch.constructor.CLOSED],
+          readyState: ch.readyState, sendReturnsPromise: sent instanceof Promise,
+          onmessage: 'onmessage' in ch, onopen: 'onopen' in ch, url: 'url' in ch, isWebSocket: ch instanceof WebSocket,
+        });
+        await sent;
+        ch.close();
+        report(ctx, 'after close', { readyState: ch.readyState });
+        await released(ctx);
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [shape] });
+  const session = m.synchronize();
+  expect((await bed.reports.phase(session.id, 'shape', 'shape')).value).toEqual({
+    constants: [0, 1, 2, 3], readyState: 1, sendReturnsPromise: true, onmessage: false, onopen: false, url: false, isWebSocket: false,
+  });
+  expect((await bed.reports.phase(session.id, 'shape', 'after close')).value).toEqual({ readyState: 3 });
+  // close() detached the channel; the socket stays open until the session ends, then closes with 1000.
+  expect((await server.state()).sockets.map((k) => k.open)).toEqual([true]);
+  bed.reports.release(session.id, 'shape');
+  expect((await session.done).connections).toMatchObject([{ name: 'live', closeCode: 1000 }]);
+  await noLiveWorkers();
+});
