@@ -6,6 +6,7 @@ export { defineHandler, type SyncHandler } from './runtime/define-handler.ts';
 export type { Channel, ChannelOf, HandlerContext } from './runtime/context.ts';
 export { ChannelCloseEvent, ChannelStateEvent, WebSocketChannel, type WebSocketChannelEventMap } from './runtime/websocket-channel.ts';
 export { endpointWebSocket, type EndpointSocketErrorEvent, type EndpointWebSocketClass } from './runtime/endpoint-websocket.ts';
+export { endpointFetch, type EndpointFetch, type EndpointFetchOptions } from './runtime/endpoint-fetch.ts';
 export { FetchChannel, type FetchInit, type ResponseBodyMode } from './runtime/fetch-channel.ts';
 export type { HandlerStore } from './runtime/handler-store.ts';
 export { SyncError, type SyncErrorCode } from './protocol/sync-error.ts';

@@ -1,6 +1,6 @@
 // The HTTP API of a tenant (`/t/<tenant>/api/<path>`): notes, changes since a
 // cursor, and the probes the library's tests need (health, echo, generated
-// bytes, slow answers). Faults, delays and request records are applied by the
+// bytes, slow answers, an empty 204). Faults, delays and request records are applied by the
 // caller; this module only maps a request to a reply.
 
 import { type Reply, bytesReply, errorReply, jsonReply, patternReply, textReply } from './http-io.ts';
@@ -55,6 +55,7 @@ export async function routeApi(req: ApiRequest): Promise<Reply | null> {
     }
     if (head === 'bytes' && isGet) return generatedBytes(req);
     if (head === 'slow' && isGet) return slow(req);
+    if (head === 'empty') return { status: 204, headers: {}, body: '' };
   } else if (head === 'notes' && rest !== '' && !rest.includes('/')) {
     const id = decodeNoteId(rest);
     if (!id.ok) return errorReply(400, id.error);

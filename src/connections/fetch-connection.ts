@@ -18,7 +18,7 @@
 import { SyncError } from '../protocol/sync-error.ts';
 import { toWire } from '../protocol/wire.ts';
 import type { ChannelGrant } from '../protocol/worker-api.ts';
-import { NULL_BODY_STATUSES, RESPONSE_BODY_MODES, requestProblem, type FetchDown, type FetchRequestMessage, type FetchResponseMessage, type FetchUp } from '../protocol/fetch-messages.ts';
+import { NULL_BODY_STATUSES, REQUEST_REDIRECT_MODES, RESPONSE_BODY_MODES, requestProblem, type RequestRedirectMode, type FetchDown, type FetchRequestMessage, type FetchResponseMessage, type FetchUp } from '../protocol/fetch-messages.ts';
 import { isOneOf } from '../protocol/types.ts';
 import type { Connection, ConnectionCloseInfo } from './connection.ts';
 import { checkHeaders } from './endpoint-common.ts';
@@ -115,9 +115,9 @@ export class FetchConnection implements Connection {
     const { headers } = await this.#headers([], signal);
     const { signal: limit, dispose } = linkSignals(signal, this.#endpoint.connectTimeout, `Endpoint '${this.name}': ${what}`);
     try {
-      const response = await fetch(url, { headers, signal: limit, cache: 'no-store', redirect: this.#redirect });
+      const response = await fetch(url, { headers, signal: limit, cache: 'no-store', redirect: this.#redirectFor('follow') });
       await discard(response);
-      this.#checkArrival(response, what);
+      this.#checkArrival(response, what, 'follow');
       if (!response.ok) {
         throw new SyncError('E_FAIL', `Endpoint '${this.name}': the probe ${describeUrl(url)} answered ${response.status} ${response.statusText}; the endpoint is not available.`);
       }
@@ -130,25 +130,38 @@ export class FetchConnection implements Connection {
     }
   }
 
-  /** fetch's `redirect` for the endpoint's: with `'error'`, a redirect is answered as it came (an opaque redirect), never followed. */
-  get #redirect(): RequestRedirect {
-    return this.#endpoint.redirect === 'error' ? 'manual' : 'follow';
+  /**
+   * fetch's `redirect` for a request whose own mode is `mode`: followed only
+   * when both the endpoint and the request follow; otherwise a redirect is
+   * answered as it came (an opaque redirect) and never followed.
+   */
+  #redirectFor(mode: RequestRedirectMode): RequestRedirect {
+    return this.#endpoint.redirect === 'follow' && mode === 'follow' ? 'follow' : 'manual';
   }
 
   /**
-   * Refuses a response that came from outside the endpoint: an unfollowed
-   * redirect (`redirect: 'error'`), or one whose final URL lies outside the
-   * base. The caller has freed or will free its body; it is never read.
+   * Refuses a response that came from outside the endpoint: a redirect answer
+   * the request may not have (the endpoint's `redirect: 'error'`, or the
+   * request's own `'error'`), or a response whose final URL lies outside the
+   * base. Answers `'opaque'` for a redirect answer that a request with
+   * `redirect: 'manual'` receives as an opaque redirect. The caller frees the
+   * body of a refused or opaque response; it is never read.
    */
-  #checkArrival(response: Response, what: string): void {
+  #checkArrival(response: Response, what: string, mode: RequestRedirectMode): 'opaque' | 'inside' {
     // Browsers answer an unfollowed redirect as an opaque one; other engines (Deno) as the 3xx itself.
-    if (response.type === 'opaqueredirect' || (this.#endpoint.redirect === 'error' && REDIRECT_STATUSES.has(response.status))) {
+    const unfollowed = response.type === 'opaqueredirect' || (this.#redirectFor(mode) === 'manual' && REDIRECT_STATUSES.has(response.status));
+    if (unfollowed) {
+      if (mode === 'manual') return 'opaque';
+      if (mode === 'error') {
+        throw new SyncError('E_FAIL', `Endpoint '${this.name}': ${what} was answered with a redirect, and the request's redirect is 'error', so it failed (as fetch fails it).`);
+      }
       throw new SyncError('E_ACCESSDENIED', `Endpoint '${this.name}': ${what} was answered with a redirect, and the endpoint refuses redirects (redirect: 'error'), so it was not followed. Request the final path itself, or configure the endpoint with redirect: 'follow'.`);
     }
     // The engine reports only the final URL of the redirects it followed (not the hops between).
     if (response.redirected && !isInside(this.#base, response.url)) {
       throw new SyncError('E_ACCESSDENIED', `Endpoint '${this.name}': ${what} was redirected outside the endpoint's base URL, so the response was refused and not read. A handler only reaches paths under the endpoint's base.`);
     }
+    return 'inside';
   }
 
   /**
@@ -219,9 +232,16 @@ export class FetchConnection implements Connection {
         const url = resolveInside(this.#base, message.path, this.name);
         what = `${message.method} ${describeUrl(url)}`;
         const { response, secrets } = await this.#attempts(url, message, running, what);
+        if (response === null) {
+          // As a browser's: status 0, no headers, no body, the request's URL.
+          reply({ type: 'response', id, status: 0, statusText: '', headers: [], body: null, url: shownUrl(url), path: this.#relative(url), redirected: false, responseType: 'opaqueredirect' });
+          return;
+        }
+        const final = response.url ? new URL(response.url) : url;
         // A server that reflects request headers must not hand the endpoint's secrets to the handler.
         const head: Omit<FetchResponseMessage, 'body'> = {
           type: 'response', id, status: response.status, statusText: secrets.quotedIn(response.statusText) ? '' : response.statusText, headers: secrets.withheldFrom(response.headers),
+          url: shownUrl(final), path: this.#relative(final), redirected: response.redirected, responseType: response.type,
         };
         if (NULL_BODY_STATUSES.has(response.status) || message.method === 'HEAD' || response.body === null) {
           await response.body?.cancel().catch(() => {});
@@ -259,8 +279,10 @@ export class FetchConnection implements Connection {
    * during a wait), `E_OFFLINE` for a network error while the browser is
    * offline, `E_FAIL` for the last network error, `E_ACCESSDENIED` for a
    * response from outside the endpoint (its body is freed, never read).
+   * `response` is `null` for a redirect answer the request takes as an
+   * opaque redirect (`redirect: 'manual'`).
    */
-  async #attempts(url: URL, message: FetchRequestMessage, running: Running, what: string): Promise<{ response: Response; secrets: SecretHeaders }> {
+  async #attempts(url: URL, message: FetchRequestMessage, running: Running, what: string): Promise<{ response: Response | null; secrets: SecretHeaders }> {
     const { signal } = running.controller;
     let attempt = 0;
     let reauthorized = false;
@@ -269,7 +291,7 @@ export class FetchConnection implements Connection {
       attempt += 1;
       const { headers } = await this.#headers(message.headers, signal, secrets);
       signal.throwIfAborted();
-      const init: RequestInit = { method: message.method, headers, signal, redirect: this.#redirect };
+      const init: RequestInit = { method: message.method, headers, signal, redirect: this.#redirectFor(message.redirect) };
       // fetch copies an ArrayBuffer body, so the same buffer serves every attempt.
       if (message.body !== null) init.body = message.body;
       const idempotent = message.idempotent ?? (headers.has('idempotency-key') ? true : null);
@@ -300,7 +322,10 @@ export class FetchConnection implements Connection {
         continue;
       }
       try {
-        this.#checkArrival(response, what);
+        if (this.#checkArrival(response, what, message.redirect) === 'opaque') {
+          await discard(response);
+          return { response: null, secrets };
+        }
       } catch (refused) {
         await discard(response);
         throw refused;
@@ -318,6 +343,11 @@ export class FetchConnection implements Connection {
       await discard(response);
       await pause(decision.delay, signal);
     }
+  }
+
+  /** `url` (inside the base) relative to it: path and query, no leading `/`. */
+  #relative(url: URL): string {
+    return url.pathname.slice(this.#base.pathname.length) + url.search;
   }
 
   /** Runs `onUnauthorized` once for every request answered 401 while it runs. */
@@ -351,6 +381,16 @@ function checkRequest(m: FetchRequestMessage, name: string): void {
   if (problem) throw bad(problem);
   if (!isOneOf(RESPONSE_BODY_MODES, m.responseBody)) throw bad(`responseBody ${JSON.stringify(m.responseBody)}`);
   if (m.idempotent !== null && typeof m.idempotent !== 'boolean') throw bad('idempotent must be a boolean or null');
+  if (!isOneOf(REQUEST_REDIRECT_MODES, m.redirect)) throw bad(`redirect ${JSON.stringify(m.redirect)}`);
+}
+
+/** A response's URL as the handler may see it: no credentials, no fragment. */
+function shownUrl(url: URL): string {
+  const shown = new URL(url);
+  shown.username = '';
+  shown.password = '';
+  shown.hash = '';
+  return shown.href;
 }
 
 /** Frees the connection of a response that will not be used. */

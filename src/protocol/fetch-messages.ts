@@ -17,6 +17,18 @@ export type ResponseBodyMode = (typeof RESPONSE_BODY_MODES)[number];
 export const REDIRECT_MODES = ['follow', 'error'] as const;
 export type RedirectMode = (typeof REDIRECT_MODES)[number];
 
+/**
+ * A request's own `redirect`, as fetch's: `follow` (default; the endpoint's
+ * rule still applies), `manual` (a redirect answer reaches the handler as an
+ * opaque redirect: status 0, no headers, no body, nothing followed), `error`
+ * (a redirect answer fails the request).
+ */
+export const REQUEST_REDIRECT_MODES = ['follow', 'manual', 'error'] as const;
+export type RequestRedirectMode = (typeof REQUEST_REDIRECT_MODES)[number];
+
+/** fetch's `Response.type` values. */
+export type FetchResponseType = 'basic' | 'cors' | 'default' | 'error' | 'opaque' | 'opaqueredirect';
+
 /** Statuses whose Response must have a null body. */
 export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
 
@@ -80,6 +92,8 @@ export interface FetchRequestMessage {
   responseBody: ResponseBodyMode;
   /** The handler's word on repeating the request: `true` opts in, `false` out, `null` leaves it to the method and an Idempotency-Key. */
   idempotent: boolean | null;
+  /** The request's own redirect mode (fetch's `redirect`). */
+  redirect: RequestRedirectMode;
 }
 
 /** Worker → manager: abort request `id` (its signal aborted, or its body was cancelled). */
@@ -103,10 +117,18 @@ export interface FetchCreditMessage {
 export interface FetchResponseMessage {
   type: 'response';
   id: number;
+  /** 0 for an opaque redirect (`redirect: 'manual'`). */
   status: number;
   statusText: string;
   headers: [string, string][];
   body: ArrayBuffer | 'streamed' | null;
+  /** The response's URL, the last of the redirects followed, without credentials. */
+  url: string;
+  /** That URL relative to the endpoint's base (path and query, no leading `/`), for the facades to show in the handler's own terms. */
+  path: string;
+  redirected: boolean;
+  /** Response.type as the manager's fetch reported it (`basic`, `cors`, `opaqueredirect`). */
+  responseType: FetchResponseType;
 }
 
 /** One chunk of a streamed body; its buffer is transferred. */

@@ -5,19 +5,58 @@
  * `arrayBuffer()`, `bytes()`, `text()` and `json()` take a body that crossed
  * whole as it is (the transferred buffer: no copy), and read a streamed one
  * chunk by chunk into one buffer. They answer what Response's own would, and
- * leave the body used. Everything else is Response's own.
+ * leave the body used. It also says what a constructed Response cannot:
+ * the `url`, `redirected` and `type` of the manager's fetch, and an opaque
+ * redirect's status 0. Everything else is Response's own.
  */
 import { declaredLength } from '../protocol/fetch-messages.ts';
 import { joinChunks } from '../internal/bytes.ts';
 
+/** What the manager's fetch said of a response that a constructed `Response` cannot carry. */
+export interface ResponseFacts {
+  /** The final URL, as the handler is shown it. */
+  readonly url: string;
+  readonly redirected: boolean;
+  readonly type: ResponseType;
+}
+
 export class ChannelResponse extends Response {
   readonly #whole: ArrayBuffer | null;
+  readonly #facts: ResponseFacts;
+  readonly #init: ResponseInit;
   #cloned = false;
 
-  /** `whole`: the buffer a body that crossed whole came in (`body` is then {@link wholeBody} of it). */
-  constructor(body: ReadableStream<Uint8Array> | null, init: ResponseInit, whole: ArrayBuffer | null) {
-    super(body, init);
+  /**
+   * `whole`: the buffer a body that crossed whole came in (`body` is then
+   * {@link wholeBody} of it). An opaque redirect (`facts.type`) has status 0,
+   * which `Response` refuses to construct: it is made with 200 and says 0.
+   */
+  constructor(body: ReadableStream<Uint8Array> | null, init: ResponseInit, whole: ArrayBuffer | null, facts: ResponseFacts) {
+    const opaque = facts.type === 'opaqueredirect';
+    super(opaque ? null : body, opaque ? { status: 200 } : init);
     this.#whole = whole;
+    this.#facts = facts;
+    this.#init = init;
+  }
+
+  override get url(): string {
+    return this.#facts.url;
+  }
+
+  override get redirected(): boolean {
+    return this.#facts.redirected;
+  }
+
+  override get type(): ResponseType {
+    return this.#facts.type;
+  }
+
+  override get status(): number {
+    return this.#facts.type === 'opaqueredirect' ? 0 : super.status;
+  }
+
+  override get ok(): boolean {
+    return this.#facts.type === 'opaqueredirect' ? false : super.ok;
   }
 
   override async arrayBuffer(): Promise<ArrayBuffer> {
@@ -45,7 +84,8 @@ export class ChannelResponse extends Response {
 
   override clone(): Response {
     this.#cloned = true;
-    return super.clone();
+    const twin = super.clone();
+    return new ChannelResponse(twin.body, { status: this.#init.status, statusText: this.statusText, headers: this.headers }, null, this.#facts);
   }
 }
 

@@ -11,7 +11,7 @@
 import { SyncError } from '../protocol/sync-error.ts';
 import { fromWire } from '../protocol/wire.ts';
 import type { ChannelGrant } from '../protocol/worker-api.ts';
-import { NULL_BODY_STATUSES, RESPONSE_BODY_MODES, requestProblem, type FetchDown, type FetchRequestMessage, type FetchUp, type ResponseBodyMode } from '../protocol/fetch-messages.ts';
+import { NULL_BODY_STATUSES, REQUEST_REDIRECT_MODES, RESPONSE_BODY_MODES, requestProblem, type FetchDown, type FetchRequestMessage, type FetchResponseMessage, type FetchUp, type RequestRedirectMode, type ResponseBodyMode } from '../protocol/fetch-messages.ts';
 import { isOneOf } from '../protocol/types.ts';
 import { BodyReceiver } from './body-receiver.ts';
 import { ChannelResponse, wholeBody } from './channel-response.ts';
@@ -45,9 +45,20 @@ export interface FetchInit extends RequestInit {
 // Placeholder origin used only to let `Request` normalise the body and headers.
 const NORMALISE = 'http://syncmgr.invalid/';
 
+/**
+ * @internal How a facade sends a request on the channel: its word on
+ * retries (overriding the init's `idempotent`) and the Response's `url` in
+ * the handler's terms.
+ */
+export interface SendOptions {
+  idempotent?: boolean | null;
+  showUrl?: (response: FetchResponseMessage) => string;
+}
+
 /** One request, from `fetch()` until its response (and a streamed body) is complete. */
 interface Running {
   signal: AbortSignal | undefined;
+  showUrl: ((response: FetchResponseMessage) => string) | undefined;
   onAbort: () => void;
   /** Until the response head arrives. */
   pending: { resolve(response: Response): void; reject(error: unknown): void } | null;
@@ -84,14 +95,24 @@ export class FetchChannel {
    * or HEAD, an invalid or forbidden method, an invalid header, a signal that
    * is not an AbortSignal) rejects with `E_INVALIDARG` before anything is
    * sent. A redirect out of the endpoint's base is refused with
-   * `E_ACCESSDENIED`. Network failures reject with `E_FAIL`
+   * `E_ACCESSDENIED`; `redirect: 'manual'` answers a redirect as an opaque
+   * redirect (status 0), `'error'` fails it with `E_FAIL`. The Response's
+   * `url` is the final URL, `redirected` and `type` as the manager's fetch
+   * said. Network failures reject with `E_FAIL`
    * (after the endpoint's retries); HTTP error statuses resolve, as with
    * fetch. Aborting the signal aborts the real request, also while its body
    * streams (the body then errors with the signal's reason).
    */
-  async fetch(path: string, init: FetchInit = {}): Promise<Response> {
+  fetch(path: string, init: FetchInit = {}): Promise<Response> {
+    return this.send(path, init, {});
+  }
+
+  /** @internal {@link fetch}, with a facade's {@link SendOptions}. */
+  async send(path: string, init: FetchInit, how: SendOptions): Promise<Response> {
     if (this.#closed) throw this.#closed;
-    const { signal, request, hasBody, stream, responseBody, idempotent, bad } = this.#check(path, init);
+    const checked = this.#check(path, init);
+    const { signal, request, hasBody, stream, responseBody, bad, redirect } = checked;
+    const idempotent = how.idempotent !== undefined ? how.idempotent : checked.idempotent;
     signal?.throwIfAborted();
     // Decided by the init, not by `request.body`: an engine without `Request.prototype.body` (Firefox) would make every GET carry an empty body.
     const body = stream ? await readStream(stream, bad) : hasBody ? await request.arrayBuffer() : null;
@@ -99,11 +120,12 @@ export class FetchChannel {
     if (this.#closed) throw this.#closed;
     const id = this.#nextId++;
     const message: FetchRequestMessage = {
-      type: 'request', id, path, method: request.method, headers: [...request.headers], body, responseBody, idempotent: idempotent ?? null,
+      type: 'request', id, path, method: request.method, headers: [...request.headers], body, responseBody, idempotent: idempotent ?? null, redirect,
     };
     return new Promise<Response>((resolve, reject) => {
       const running: Running = {
         signal,
+        showUrl: how.showUrl,
         pending: { resolve, reject },
         body: null,
         onAbort: () => {
@@ -128,8 +150,9 @@ export class FetchChannel {
     if (typeof path !== 'string') throw bad(`the path must be a string relative to the endpoint, not ${path === null ? 'null' : typeof path}`);
     if (init === null || init === undefined) init = {};
     if (typeof init !== 'object') throw bad(`init must be an object like fetch's RequestInit, not ${typeof init}`);
-    const { responseBody = 'auto', idempotent, duplex, ...rest } = init;
+    const { responseBody = 'auto', idempotent, duplex, redirect = 'follow', ...rest } = init;
     if (!isOneOf(RESPONSE_BODY_MODES, responseBody)) throw bad(`responseBody must be 'auto', 'whole' or 'stream', not ${show(responseBody)}`);
+    if (!isOneOf(REQUEST_REDIRECT_MODES, redirect)) throw bad(`redirect must be 'follow', 'manual' or 'error', not ${show(redirect)}`);
     if (idempotent !== undefined && typeof idempotent !== 'boolean') throw bad(`idempotent must be a boolean, not ${show(idempotent)}`);
     const signal = rest.signal ?? undefined;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw bad(`signal must be an AbortSignal (e.g. ctx.signal or AbortSignal.timeout(ms)), not ${show(signal)}`);
@@ -156,7 +179,7 @@ export class FetchChannel {
     } catch (cause) {
       throw bad(`fetch refuses this init: ${(cause as Error)?.message ?? cause}`);
     }
-    return { signal, request, hasBody, stream, responseBody, idempotent, bad };
+    return { signal, request, hasBody, stream, responseBody, idempotent, redirect, bad };
   }
 
   /** Detaches this handler; requests still running reject (and are aborted). The endpoint stays up for the others. Idempotent. */
@@ -196,7 +219,8 @@ export class FetchChannel {
         }
         if (!running.body) this.#settle(message.id);
         const init = { status: message.status, statusText: message.statusText, headers: message.headers };
-        pending.resolve(new ChannelResponse(body, init, wire instanceof ArrayBuffer ? wire : null));
+        const facts = { url: running.showUrl ? running.showUrl(message) : message.url, redirected: message.redirected, type: message.responseType };
+        pending.resolve(new ChannelResponse(body, init, wire instanceof ArrayBuffer ? wire : null, facts));
         return;
       }
       case 'chunk':
@@ -242,6 +266,7 @@ interface Checked {
   stream: ReadableStream | null;
   responseBody: ResponseBodyMode;
   idempotent: boolean | undefined;
+  redirect: RequestRedirectMode;
   /** Makes the E_INVALIDARG of this channel. */
   bad: (why: string) => SyncError;
 }

@@ -37,6 +37,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 const head = (id: number, contentType = 'application/octet-stream', extra: [string, string][] = []) => ({
   type: 'response' as const, id, status: 200, statusText: 'OK', headers: [['content-type', contentType], ...extra] as [string, string][],
+  url: 'http://127.0.0.1/api/thing', path: 'thing', redirected: false, responseType: 'basic' as ResponseType,
 });
 
 function whole(bytes: Uint8Array<ArrayBuffer>, contentType?: string): Answer {
