@@ -96,7 +96,7 @@ function channelFor(session: ActiveSession, endpoint: string): Promise<FetchChan
   const attempt = session.coordinator.establishConnection(endpoint, 'fetch').then((outcome) => {
     const channel = new FetchChannel(unwrap(outcome) as ChannelGrant<MessagePort, 'fetch'>);
     // A library's request still running when synchronize() has returned serves no one: abort it.
-    session.whenEnded(() => channel.close());
+    session.whenEnded(() => channel.detach(new SyncError('E_ABORT', `Endpoint '${endpoint}': the handler's synchronize() returned, so its request was aborted.`)));
     return channel;
   });
   // A failed attempt is forgotten, so the next call tries again (as establishConnection does).

@@ -184,9 +184,14 @@ export class FetchChannel {
 
   /** Detaches this handler; requests still running reject (and are aborted). The endpoint stays up for the others. Idempotent. */
   close(): void {
+    this.detach(new SyncError('E_UNEXPECTED', `The channel to endpoint '${this.name}' was closed by the handler.`));
+  }
+
+  /** @internal {@link close}, with the reason its running requests reject with. */
+  detach(reason: Error): void {
     if (this.#closed) return;
     this.#port.postMessage({ type: 'detach' } satisfies FetchUp);
-    this.#end(new SyncError('E_UNEXPECTED', `The channel to endpoint '${this.name}' was closed by the handler.`));
+    this.#end(reason);
   }
 
   #post(message: FetchUp): void {
