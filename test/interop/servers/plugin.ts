@@ -7,10 +7,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Plugin } from 'vite';
 import { createGraphqlServer } from './graphql.ts';
+import { createPouchdbServer } from './pouchdb.ts';
 import { createYjsServer } from './yjs.ts';
 
 export function interopServers(): Plugin {
-  const servers = [createYjsServer(), createGraphqlServer()];
+  const servers = [createYjsServer(), createGraphqlServer(), createPouchdbServer()];
   return {
     name: 'syncmgr-interop-servers',
     // Vite closes its plugins when its server closes; an open socket would hold a server's timers (and the
