@@ -18,7 +18,7 @@ export function browserProject(name: string, browser: BrowserOptions, extra: { g
     plugins: [interopServers()],
     // Libraries that only handler workers import are found late by Vite's dependency scan (it reads the
     // test files, not the workers they start), and a late find reloads the page under a running test.
-    optimizeDeps: { include: ['yjs', 'y-websocket', 'y-indexeddb', 'graphql-ws', 'pouchdb-browser'] },
+    optimizeDeps: { include: ['yjs', 'y-websocket', 'y-indexeddb', 'graphql-ws', 'pouchdb-browser', '@automerge/automerge-repo/slim', '@automerge/automerge-repo-network-websocket'] },
     test: {
       name,
       include: BROWSER_SUITE,

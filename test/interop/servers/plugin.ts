@@ -6,12 +6,13 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Plugin } from 'vite';
+import { createAutomergeServer } from './automerge.ts';
 import { createGraphqlServer } from './graphql.ts';
 import { createPouchdbServer } from './pouchdb.ts';
 import { createYjsServer } from './yjs.ts';
 
 export function interopServers(): Plugin {
-  const servers = [createYjsServer(), createGraphqlServer(), createPouchdbServer()];
+  const servers = [createYjsServer(), createGraphqlServer(), createPouchdbServer(), createAutomergeServer()];
   return {
     name: 'syncmgr-interop-servers',
     // Vite closes its plugins when its server closes; an open socket would hold a server's timers (and the
