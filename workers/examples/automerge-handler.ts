@@ -43,7 +43,8 @@ defineHandler({
       initializeWasm(automergeWasm),
     ]);
     // The origin is ignored: 'ws://automerge/' is the endpoint's own URL.
-    const repo = new Repo({ network: [new WebSocketClientAdapter('ws://automerge/')] });
+    const adapter = new WebSocketClientAdapter('ws://automerge/');
+    const repo = new Repo({ network: [adapter] });
     try {
       await serverPeer(repo, ctx.signal);
       for (const id of itemIds) {
@@ -55,8 +56,12 @@ defineHandler({
         await ctx.progress(id, { status: 'succeeded', text: JSON.stringify(handle.doc().edits) });
       }
     } finally {
+      const socket = adapter.socket;
       // Disconnects the adapter (it closes its socket and stops reconnecting).
       await repo.shutdown();
+      // Returning before the socket's close event races the session's end, which closes a socket the
+      // manager still has open with 1000: the adapter's own close (1005) would not be the one the server sees.
+      if (socket && socket.readyState !== AutomergeSocket.CLOSED) await new Promise((resolve) => socket.addEventListener('close', resolve, { once: true }));
     }
   },
 });
