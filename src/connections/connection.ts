@@ -20,8 +20,12 @@ export interface Connection {
   readonly alive: boolean;
   /** A new channel for one handler: the grant, whose port is to be transferred to its worker. */
   attach(handlerId: string): ChannelGrant<MessagePort>;
-  /** The handler finished: stop delivering to its channels (what it sent still goes out). */
-  detachHandler?(handlerId: string): void;
+  /**
+   * The handler finished: stop delivering to its channels (what it sent still
+   * goes out). `answered`: its worker answered synchronize(), so each of its
+   * channels posts a last `detach` after its last frames, which closing waits for.
+   */
+  detachHandler?(handlerId: string, answered: boolean): void;
   /**
    * Closes the connection and every channel; idempotent. Resolves when it is
    * closed (WebSocket: closing handshake done or `timeout` passed).

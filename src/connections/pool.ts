@@ -121,9 +121,14 @@ export class ConnectionPool {
     return typeof name === 'string' ? `endpoint '${name}'` : `endpoint ${describe(name)}`;
   }
 
-  /** A handler of the session finished: its channels get no more frames (connections stay open: rule 5). */
-  handlerFinished(handlerId: string): void {
-    for (const entry of this.#entries.values()) entry.connection?.detachHandler?.(handlerId);
+  /**
+   * A handler of the session finished: its channels get no more frames
+   * (connections stay open: rule 5). `answered`: its worker answered
+   * synchronize() (it did not crash, time out or get stopped), so its
+   * channels' last messages are on their way.
+   */
+  handlerFinished(handlerId: string, answered = false): void {
+    for (const entry of this.#entries.values()) entry.connection?.detachHandler?.(handlerId, answered);
   }
 
   /** Names of the connections open now. */

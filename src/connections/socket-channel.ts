@@ -19,6 +19,7 @@
  * and closing at the first bound would close it. State changes wait behind
  * the frames they follow.
  */
+import { deferred } from '../internal/deferred.ts';
 import { SyncError } from '../protocol/sync-error.ts';
 import { toWire } from '../protocol/wire.ts';
 import { RECEIVE_OVERFLOW_CLOSE_CODE, frameSize, type Frame, type SocketClosed, type SocketDown } from '../protocol/socket-messages.ts';
@@ -42,6 +43,8 @@ export class SocketChannel {
   /** Bytes and frames of this channel's frames the connection holds for a reconnect. */
   heldBytes = 0;
   heldFrames = 0;
+  /** Frames the worker's channel says it holds while the socket is not open (SocketQueued). */
+  queuedInWorker = 0;
   /** Frames refused over the send limit (never held, never sent). */
   refused = 0;
   /** The app has heard that this channel posted something that is not a message of the socket protocol. */
@@ -57,6 +60,8 @@ export class SocketChannel {
   #open = true;
   /** The handler finished: nothing more is delivered, but what it posted before still comes in. */
   #finished = false;
+  #drainExpected = false;
+  readonly #detached = deferred<void>();
 
   constructor(handlerId: string, port: MessagePort, schedule: (fn: () => void) => void, limits: SocketChannelLimits) {
     this.handlerId = handlerId;
@@ -183,14 +188,25 @@ export class SocketChannel {
     this.detach();
   }
 
-  /** The handler finished: stop delivering; keep listening, so frames it sent before still arrive. */
-  finish(): void {
+  /**
+   * The handler finished: stop delivering; keep listening, so frames it sent
+   * before still arrive. `answered`: the worker's runtime posts `detach` after
+   * them, which {@link drained} waits for.
+   */
+  finish(answered = false): void {
     this.#finished = true;
     this.#clearWaiting();
+    if (answered && this.#open) this.#drainExpected = true;
+  }
+
+  /** Resolves once the worker's last message (its `detach`) arrived, when the handler answered; at once otherwise. */
+  drained(): Promise<void> {
+    return this.#drainExpected ? this.#detached.promise : Promise.resolve();
   }
 
   /** The handler detached (or the connection closed): stop delivering and listening. */
   detach(): void {
+    this.#detached.resolve();
     if (!this.#open) return;
     this.#open = false;
     this.#clearWaiting();

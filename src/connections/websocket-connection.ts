@@ -121,14 +121,32 @@ export class WebSocketConnection implements Connection {
    * it posted before it finished that are still on their way (its runtime
    * detaches the channel once they are all posted).
    */
-  detachHandler(handlerId: string): void {
-    for (const channel of this.#channels) if (channel.handlerId === handlerId) channel.finish();
+  detachHandler(handlerId: string, answered = false): void {
+    for (const channel of this.#channels) if (channel.handlerId === handlerId) channel.finish(answered);
     this.#open = null;
   }
 
-  /** Closes the connection and every channel with code 1000; idempotent. Stops any reconnecting. */
+  /**
+   * Closes the connection and every channel with code 1000; idempotent. Stops
+   * any reconnecting. The frames a finished handler's channel posted before
+   * its last `detach` are taken first (they travel on the channel's port,
+   * the handler's answer on the worker's, and the two are not ordered),
+   * waiting at most `timeout` for them.
+   */
   close(timeout: number): Promise<ConnectionCloseInfo> {
-    this.#closing ??= new Promise<ConnectionCloseInfo>((resolve) => {
+    this.#closing ??= this.#drained(timeout).then(() => this.#closeNow(timeout));
+    return this.#closing;
+  }
+
+  async #drained(timeout: number): Promise<void> {
+    const pending = [...this.#channels].map((channel) => channel.drained());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(pending), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
+    clearTimeout(timer);
+  }
+
+  #closeNow(timeout: number): Promise<ConnectionCloseInfo> {
+    return new Promise<ConnectionCloseInfo>((resolve) => {
       const wasOpen = this.#state === 'open';
       this.#stopRetrying();
       this.#stopHeartbeat();
@@ -149,7 +167,6 @@ export class WebSocketConnection implements Connection {
       ws.addEventListener('close', onClose);
       ws.close(1000, 'sync session ended');
     });
-    return this.#closing;
   }
 
   // ---- the current socket ----
@@ -260,6 +277,8 @@ export class WebSocketConnection implements Connection {
       for (const frame of message) this.#accept(channel, frame);
     } else if (message.type === 'received') {
       channel.received(message.frames, message.bytes);
+    } else if (message.type === 'queued') {
+      channel.queuedInWorker = message.frames;
     } else {
       this.#channels.delete(channel);
       this.#open = null;
@@ -413,6 +432,8 @@ export class WebSocketConnection implements Connection {
     const held = this.#held;
     this.#held = [];
     this.#unsent += held.length;
+    // What the handlers' channels still hold never reaches a socket either (they hand it back to the handler).
+    for (const channel of this.#channels) this.#unsent += channel.queuedInWorker;
     for (const channel of this.#channels) {
       channel.close({ state, code, reason, wasClean }, held.filter(([c]) => c === channel).map(([, f]) => f), lost.get(channel) ?? []);
     }

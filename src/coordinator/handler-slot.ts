@@ -43,6 +43,8 @@ export class HandlerSlot {
   #outcome: HandlerOutcome | null = null;
   #error: Error | null = null;
   #stopping: { outcome: HandlerOutcome; error: Error } | null = null;
+  /** The worker answered synchronize() (so its channels have posted their last messages). */
+  #answered = false;
   #stop!: (reason: typeof STOP) => void;
   readonly #stopped = new Promise<never>((_, reject) => (this.#stop = reject));
   #cancelTimer: ReturnType<typeof setTimeout> | undefined;
@@ -106,7 +108,10 @@ export class HandlerSlot {
       if (!prepared) return this.#finish('declined', null);
 
       this.#enter('synchronizing');
-      await this.#call<void>(worker.api.synchronize(ids, session.pool.access(this.handler.endpoints)));
+      const answer: Outcome<void> = await this.#race<Outcome<void>>(worker.api.synchronize(ids, session.pool.access(this.handler.endpoints)));
+      // The worker answered: its channels' last messages are on their way (the pool waits for them).
+      this.#answered = true;
+      unwrap(answer);
       const cancelled = this.items.cancelled;
       return this.#finish(cancelled ? 'cancelled' : 'succeeded', cancelled ? cancelledError(id) : null);
     } catch (error) {
@@ -198,7 +203,7 @@ export class HandlerSlot {
   #finish(outcome: HandlerOutcome, error: Error | null): HandlerResult {
     this.#endedIn = this.#phase;
     this.#phase = advance(this.#phase, 'finished');
-    this.session.pool.handlerFinished(this.handler.id);
+    this.session.pool.handlerFinished(this.handler.id, this.#answered);
     this.#outcome = outcome;
     this.#error = error;
     this.#endedAt = Date.now();

@@ -21,7 +21,7 @@ export const MAX_BATCH_FRAMES = 64;
 export type SocketDown = Frame | Frame[] | SocketClosed | SocketStateMessage | SocketAck | SocketRefused;
 
 /** Worker → manager. */
-export type SocketUp = Frame | Frame[] | ChannelDetach | SocketReceived;
+export type SocketUp = Frame | Frame[] | ChannelDetach | SocketReceived | SocketQueued;
 
 export interface SocketClosed {
   type: 'closed';
@@ -68,6 +68,16 @@ export interface SocketReceived {
   bytes: number;
 }
 
+/**
+ * Worker → manager: the channel now holds this many frames of the handler
+ * while the socket is not open (they reach the manager once it is), so that
+ * the session result counts them as unsent if the connection fails first.
+ */
+export interface SocketQueued {
+  type: 'queued';
+  frames: number;
+}
+
 /** Worker → manager on either kind of channel: the handler closed its channel. */
 export interface ChannelDetach {
   type: 'detach';
@@ -87,7 +97,7 @@ export function frameSize(frame: Frame): number {
 }
 
 /** A worker's message, checked: frames (at most {@link MAX_BATCH_FRAMES}), a control message, or `null` for anything else. */
-export function parseSocketUp(data: unknown): Frame[] | ChannelDetach | SocketReceived | null {
+export function parseSocketUp(data: unknown): Frame[] | ChannelDetach | SocketReceived | SocketQueued | null {
   if (isFrame(data)) return [data];
   if (Array.isArray(data)) {
     if (data.length === 0 || data.length > MAX_BATCH_FRAMES) return null;
@@ -98,6 +108,7 @@ export function parseSocketUp(data: unknown): Frame[] | ChannelDetach | SocketRe
   const m = data as Record<string, unknown>;
   if (m.type === 'detach') return { type: 'detach' };
   if (m.type === 'received' && isCount(m.frames) && isCount(m.bytes)) return { type: 'received', frames: m.frames, bytes: m.bytes };
+  if (m.type === 'queued' && isCount(m.frames)) return { type: 'queued', frames: m.frames };
   return null;
 }
 

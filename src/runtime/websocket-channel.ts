@@ -15,7 +15,7 @@
  * which is what lets the manager bound what waits for a busy handler.
  */
 import { SyncError } from '../protocol/sync-error.ts';
-import { frameSize, isFrame, type Frame, type SocketDown } from '../protocol/socket-messages.ts';
+import { frameSize, isFrame, type Frame, type SocketDown, type SocketUp } from '../protocol/socket-messages.ts';
 import type { ChannelGrant, ReceiveBufferOptions, SendBufferOptions } from '../protocol/worker-api.ts';
 import { fromWire } from '../protocol/wire.ts';
 import type { ChannelReadyState, ConnectionState } from '../protocol/types.ts';
@@ -126,6 +126,9 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
   /** Frames waiting for the socket to be open again. */
   #queue: Frame[] = [];
   #queuedBytes = 0;
+  /** The queue's length as last told to the manager (SocketQueued), and whether a report is due this microtask. */
+  #queuedReported = 0;
+  #queuedReportDue = false;
   #waiters: (() => void)[] = [];
   /**
    * What reached the port before the handler could listen; `null` once it
@@ -213,6 +216,7 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
       this.#take(frame);
       this.#queue.push(frame);
       this.#queuedBytes += size;
+      this.#reportQueuedSoon();
     }
     return this.bufferedAmount <= this.#limits.highWaterMark ? RESOLVED : new Promise((resolve) => this.#waiters.push(resolve));
   }
@@ -339,6 +343,28 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
       this.#inFlight += frameSize(frame);
       this.#batcher.push(frame);
     }
+    // The frames go out before the manager hears the queue is empty, so it never counts them twice or not at all.
+    if (this.#queuedReported > 0) {
+      this.#batcher.flush();
+      this.#reportQueued();
+    }
+  }
+
+  /** Tells the manager the queue's length once this burst of send() calls is over. */
+  #reportQueuedSoon(): void {
+    if (this.#queuedReportDue) return;
+    this.#queuedReportDue = true;
+    queueMicrotask(() => {
+      this.#queuedReportDue = false;
+      this.#reportQueued();
+    });
+  }
+
+  #reportQueued(): void {
+    const frames = this.#queue.length;
+    if (frames === this.#queuedReported || this.#detached || this.#ended) return;
+    this.#queuedReported = frames;
+    this.#port.postMessage({ type: 'queued', frames } satisfies SocketUp);
   }
 
   #takeQueue(): Frame[] {

@@ -279,3 +279,54 @@ test('frames waiting on a channel\'s port when the handler gets the channel reac
     worker.terminate();
   }
 });
+
+test('frames a handler sends just before synchronize() returns reach the server before the session closes the socket, in every engine', async () => {
+  const server = TestServer.create();
+  const count = 300;
+  const handler = inlineHandler('burst', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const live = await ctx.establishConnection('live', 'websocket');
+        // Not awaited: the frames travel on the channel's port, the return on the worker's.
+        for (let i = 0; i < ${count}; i++) void live.send('last-' + i);
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { live: { kind: 'websocket', url: server.wsUrl('live') } }, handlers: [handler] });
+  const result = await m.synchronize().done;
+  expect(result.handlers[0]!.outcome).toBe('succeeded');
+  expect(result.connections).toMatchObject([{ name: 'live', closeCode: 1000, unsentFrames: 0 }]);
+  const closed = await server.waitFor((s) => s.sockets.find((k) => !k.open));
+  expect(closed.received).toEqual(Array.from({ length: count }, (_, i) => `last-${i}`));
+  await noLiveWorkers();
+});
+
+test('frames a handler queued while the socket reconnects, when it returns and the session ends, are counted unsent', async () => {
+  const server = TestServer.create();
+  const handler = inlineHandler('q', `
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const live = await ctx.establishConnection('live', 'websocket');
+        report(ctx, 'established', null);
+        await new Promise((resolve) => live.addEventListener('statechange', (e) => e.state === 'reconnecting' && resolve(), { once: false }));
+        for (let i = 0; i < 5; i++) void live.send('queued-' + i);
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: { live: { kind: 'websocket', url: server.wsUrl('live'), reconnect: { retries: 50, minDelay: 200, maxDelay: 200 } } },
+    handlers: [handler],
+  });
+  const session = m.synchronize();
+  await bed.reports.phase(session.id, 'q', 'established');
+  await server.waitFor((s) => s.sockets[0]?.open);
+  await server.faults({ refuse: ['live'] });
+  expect(await server.drop('live')).toBe(1);
+  const result = await session.done;
+  expect(result.handlers[0]!.outcome).toBe('succeeded');
+  expect(result.connections).toMatchObject([{ name: 'live', closeCode: 1000, unsentFrames: 5 }]);
+  expect((await server.state()).sockets.flatMap((k) => k.received)).toEqual([]);
+  await noLiveWorkers();
+});

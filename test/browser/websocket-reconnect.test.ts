@@ -152,8 +152,11 @@ test('frames beyond the reconnect queue are refused with E_OUTOFMEMORY, and queu
   const close = await phase('s', 'close');
   expect(close.value).toEqual({ code: 1006, unsent: ['q0', 'q1', 'q2'] });
   reports.release(session.id, 's');
-  await session.done;
+  const result = await session.done;
   expect((await server.state()).sockets[0]!.received).toEqual([]);
+  // The three frames waited in the worker's channel, and the session result counts them too
+  // (the fourth, refused by send() itself, never left the handler's hands).
+  expect(result.connections).toMatchObject([{ name: 'live', unsentFrames: 3 }]);
 });
 
 test('a server that never completes the upgrade fails within the connect timeout with a clear error', async () => {
