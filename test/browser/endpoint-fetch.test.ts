@@ -338,3 +338,36 @@ test('FetchChannel: a Response carries its final URL, redirected and type; a req
   expect(await requestsTo(server, 'seen')).toEqual([]);
   await noLiveWorkers();
 });
+
+test('a 401 runs the endpoint\'s onUnauthorized and the request is sent once more with fresh headers, retries off or not', async () => {
+  const server = TestServer.create();
+  let token = 'old-token-1234';
+  let reauthorized = 0;
+  const handler = inlineHandler('lib', `${OUTCOME}
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        report(ctx, 'seen', await outcome(endpointFetch('api')('notes')));
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: {
+      api: {
+        kind: 'fetch', url: server.apiUrl, headers: () => ({ authorization: `Bearer ${token}` }),
+        onUnauthorized: () => {
+          reauthorized += 1;
+          token = 'new-token-5678';
+        },
+      },
+    },
+    handlers: [handler],
+  });
+  await server.faults({ apiFail: { status: 401, count: 1, paths: ['notes'] } });
+  const session = m.synchronize();
+  expect((await bed.reports.phase(session.id, 'lib', 'seen')).value).toEqual({ resolved: true, status: 200 });
+  expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
+  expect(reauthorized).toBe(1);
+  expect((await requestsTo(server, 'notes')).map((r) => [r.status, r.headers.authorization])).toEqual([[401, 'Bearer old-token-1234'], [200, 'Bearer new-token-5678']]);
+  await noLiveWorkers();
+});
