@@ -184,6 +184,8 @@ export function endpointWebSocket(name: string | null = null): EndpointWebSocket
           this.#buffered = Math.max(0, this.#buffered - message.bytes);
           return;
         case 'error':
+          // As a browser's socket: CLOSED before `error` fires (`close` follows).
+          this.#readyState = CLOSED;
           this.#fire(errorEvent(message.error && fromWire(message.error)));
           return;
         case 'closed':

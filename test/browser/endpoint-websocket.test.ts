@@ -49,7 +49,7 @@ test('the facade answers every conformance probe as the engine\'s own WebSocket 
   });
   expect(raw.closeWithoutCode).toMatchObject({ client: { code: 1005, wasClean: true }, server: { closeCode: 1005 } });
   expect(raw.drop).toMatchObject({ client: { code: 1006, wasClean: false } });
-  expect(raw.refused).toMatchObject({ client: { code: 1006, wasClean: false }, seen: ['error:Event', 'close:CloseEvent'], readyState: 3 });
+  expect(raw.refused).toMatchObject({ client: { code: 1006, wasClean: false }, seen: ['error:Event@3', 'close:CloseEvent@3'], readyState: 3 });
   for (const [name, value] of Object.entries(raw)) expect(value, `raw probe ${name}`).not.toHaveProperty('threw');
 
   // A send after the close adds the data's length to bufferedAmount (the standard's rule, which the facade
@@ -234,13 +234,13 @@ test('a socket the handler leaves open is closed with 1000 when the session ends
   await noLiveWorkers();
 });
 
-test('a socket that cannot connect for a reason the manager knows fires error carrying that SyncError, then close with 1006', async () => {
+test('a socket that cannot connect for a reason the manager knows fires error carrying that SyncError (readyState CLOSED), then close with 1006', async () => {
   const server = TestServer.create();
   await server.faults({ hang: ['slow'] });
   const handler = inlineHandler('fails', `
     const outcome = (ws) => new Promise((resolve) => {
       const seen = [];
-      ws.addEventListener('error', (e) => seen.push({ type: 'error', code: e.error?.code, message: e.error?.message }));
+      ws.addEventListener('error', (e) => seen.push({ type: 'error', code: e.error?.code, message: e.error?.message, readyState: ws.readyState }));
       ws.addEventListener('close', (e) => resolve([...seen, { type: 'close', code: e.code, wasClean: e.wasClean, readyState: ws.readyState }]));
     });
     defineHandler({
@@ -263,11 +263,11 @@ test('a socket that cannot connect for a reason the manager knows fires error ca
   });
   const session = m.synchronize();
   const { broken, slow, badProtocols } = (await bed.reports.phase(session.id, 'fails', 'seen')).value as Record<string, Record<string, unknown>[]>;
-  expect(badProtocols).toMatchObject([{ type: 'error', code: 'E_TIMEOUT' }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
+  expect(badProtocols).toMatchObject([{ type: 'error', code: 'E_TIMEOUT', readyState: 3 }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
   expect(badProtocols![0]!.message).toMatch(/Endpoint 'badProtocols': its protocols function did not answer within 500 ms/);
-  expect(broken).toMatchObject([{ type: 'error', code: 'E_FAIL' }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
+  expect(broken).toMatchObject([{ type: 'error', code: 'E_FAIL', readyState: 3 }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
   expect(broken![0]!.message).toMatch(/Endpoint 'broken': its url function/);
-  expect(slow).toMatchObject([{ type: 'error', code: 'E_TIMEOUT' }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
+  expect(slow).toMatchObject([{ type: 'error', code: 'E_TIMEOUT', readyState: 3 }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
   expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
   await noLiveWorkers();
 });

@@ -20,12 +20,12 @@ function standard(probe: string, value: unknown): unknown {
   const text = JSON.stringify(value, (key, v) => {
     if (key === 'code' && v === 0) return 1006;
     if (key === 'originMatches') return true;
-    if (v === 'error:ErrorEvent') return 'error:Event';
+    if (typeof v === 'string' && v.startsWith('error:ErrorEvent@')) return v.replace('ErrorEvent', 'Event');
     return v;
   });
   const fixed = JSON.parse(text) as Record<string, unknown>;
   if (probe === 'serverCloses') fixed.sendAfterClose = 'after close'.length;
-  if (probe === 'closeWithCode') fixed.seen = (fixed.seen as string[]).filter((e) => e !== 'message:MessageEvent');
+  if (probe === 'closeWithCode') fixed.seen = (fixed.seen as string[]).filter((e) => !e.startsWith('message:MessageEvent@'));
   return fixed;
 }
 
