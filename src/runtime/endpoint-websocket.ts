@@ -79,6 +79,8 @@ export function endpointWebSocket(name: string | null = null): EndpointWebSocket
     /** close() was called before the manager answered with the port. */
     #closeAsked: EndpointSocketUp | null = null;
     readonly #handlers = new Map<HandlerEvent, EventHandler>();
+    /** The listener behind each `on<event>` attribute that is set (not null). */
+    readonly #attributeListeners = new Map<HandlerEvent, (event: Event) => void>();
 
     constructor(url: string | URL, protocols?: string | string[]) {
       super();
@@ -214,12 +216,23 @@ export function endpointWebSocket(name: string | null = null): EndpointWebSocket
           },
           set(this: EndpointWebSocket, handler: unknown) {
             const value = typeof handler === 'function' || (typeof handler === 'object' && handler !== null) ? handler as EventHandler : null;
-            // Registered once, where the attribute was first set: its place among the listeners, as a browser keeps it.
-            if (!this.#handlers.has(type)) {
-              this.addEventListener(type, (event) => {
+            // An event handler attribute as a browser keeps it: its listener is added where the attribute
+            // is first set, stays in place while it is replaced, is removed when it is set to null, and
+            // set again is added anew, after the listeners added meanwhile.
+            const listener = this.#attributeListeners.get(type);
+            if (value === null) {
+              if (listener) this.removeEventListener(type, listener);
+              this.#attributeListeners.delete(type);
+              this.#handlers.delete(type);
+              return;
+            }
+            if (!listener) {
+              const added = (event: Event) => {
                 const current = this.#handlers.get(type);
                 if (typeof current === 'function') current.call(this as unknown as WebSocket, event);
-              });
+              };
+              this.#attributeListeners.set(type, added);
+              this.addEventListener(type, added);
             }
             this.#handlers.set(type, value);
           },

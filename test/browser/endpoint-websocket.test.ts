@@ -50,6 +50,8 @@ test('the facade answers every conformance probe as the engine\'s own WebSocket 
   expect(raw.closeWithoutCode).toMatchObject({ client: { code: 1005, wasClean: true }, server: { closeCode: 1005 } });
   expect(raw.drop).toMatchObject({ client: { code: 1006, wasClean: false } });
   expect(raw.refused).toMatchObject({ client: { code: 1006, wasClean: false }, seen: ['error:Event@3', 'close:CloseEvent@3'], readyState: 3 });
+  // Event handler attributes: null removes the listener, set again it is added after the others (as the standard says).
+  expect(raw.handlerAttributes).toEqual({ order: ['message: listener', 'message: handler set again', 'close: replacing handler', 'close: listener'], cleared: null });
   for (const [name, value] of Object.entries(raw)) expect(value, `raw probe ${name}`).not.toHaveProperty('threw');
 
   // A send after the close adds the data's length to bufferedAmount (the standard's rule, which the facade
@@ -59,8 +61,8 @@ test('the facade answers every conformance probe as the engine\'s own WebSocket 
   expect([11, 17]).toContain(afterClose(raw.serverCloses));
   (raw.serverCloses as { sendAfterClose: number }).sendAfterClose = afterClose(facade.serverCloses);
   for (const name of Object.keys(raw)) expect.soft(facade[name], `probe ${name}`).toEqual(raw[name]);
-  // Each facade instance had a socket of its own (eleven probes construct one), listed and closed with the session.
-  expect(result.connections).toHaveLength(11);
+  // Each facade instance had a socket of its own (twelve probes construct one), listed and closed with the session.
+  expect(result.connections).toHaveLength(12);
   for (const c of result.connections) expect(c).toMatchObject({ name: 'probe', kind: 'websocket', dedicated: true, handlers: ['probes'], closedAt: expect.any(Number) });
   await noLiveWorkers();
 }, PROBE_TIMEOUT_MS + 30_000);

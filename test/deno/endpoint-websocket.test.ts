@@ -13,8 +13,10 @@ import { test } from './bed.ts';
  * standard: 1006), fires `ErrorEvent`s (the standard: a plain `Event`),
  * gives messages an `origin` other than the socket's, still dispatches
  * messages that arrive after `close()` was called (the standard drops them
- * once the socket is no longer OPEN), and does not count what `send()` is
- * given after the close in `bufferedAmount`.
+ * once the socket is no longer OPEN), does not count what `send()` is
+ * given after the close in `bufferedAmount`, and keeps an event handler
+ * attribute set to null and set again in its first place (the standard adds
+ * it anew, after the listeners added meanwhile).
  */
 function standard(probe: string, value: unknown): unknown {
   const text = JSON.stringify(value, (key, v) => {
@@ -25,6 +27,7 @@ function standard(probe: string, value: unknown): unknown {
   });
   const fixed = JSON.parse(text) as Record<string, unknown>;
   if (probe === 'serverCloses') fixed.sendAfterClose = 'after close'.length;
+  if (probe === 'handlerAttributes') fixed.order = ['message: listener', 'message: handler set again', 'close: replacing handler', 'close: listener'];
   if (probe === 'closeWithCode') fixed.seen = (fixed.seen as string[]).filter((e) => !e.startsWith('message:MessageEvent@'));
   return fixed;
 }
