@@ -7,12 +7,15 @@
  * drop reaches the library as the socket's own `close`, and the library
  * reconnects by constructing a new instance. It closes with the session
  * (code 1000) if it is still open then.
+ *
+ * What is posted to the worker never holds the endpoint's URL (path or
+ * query): messages name the socket by the path the library gave.
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { toWire } from '../protocol/wire.ts';
 import { parseEndpointSocketUp, type EndpointSocketDown, type UpFrame } from '../protocol/endpoint-socket-messages.ts';
 import { resolveInside } from '../protocol/path.ts';
-import { causeMessage, checkOnline, describeUrl, evaluateWithin, linkSignals } from './connect-helpers.ts';
+import { causeMessage, checkOnline, evaluateWithin, linkSignals } from './connect-helpers.ts';
 import type { ResolvedWebSocketEndpoint } from './websocket-options.ts';
 
 /** The standard's code for a connection that ended without a close frame. */
@@ -39,6 +42,8 @@ export class EndpointSocket {
   readonly #endpoint: ResolvedWebSocketEndpoint;
   readonly #observer: EndpointSocketObserver;
   #ws: WebSocket | null = null;
+  /** The path and query below the endpoint that the library gave: how messages name this socket. */
+  readonly #target: string;
   /** The worker asked to close before the socket existed. */
   #closeAsked = false;
   #ended = false;
@@ -50,8 +55,9 @@ export class EndpointSocket {
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   #invalid = 0;
 
-  private constructor(endpoint: ResolvedWebSocketEndpoint, observer: EndpointSocketObserver) {
+  private constructor(endpoint: ResolvedWebSocketEndpoint, target: string, observer: EndpointSocketObserver) {
     this.#endpoint = endpoint;
+    this.#target = target;
     this.#observer = observer;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
@@ -64,7 +70,7 @@ export class EndpointSocket {
   static open(endpoint: ResolvedWebSocketEndpoint, target: unknown, protocols: unknown, signal: AbortSignal, observer: EndpointSocketObserver): EndpointSocket {
     const url = targetUrlCheck(target, endpoint.name);
     const offered = checkProtocols(protocols, endpoint.name);
-    const socket = new EndpointSocket(endpoint, observer);
+    const socket = new EndpointSocket(endpoint, url, observer);
     void socket.#connect(url, offered, signal);
     return socket;
   }
@@ -94,6 +100,12 @@ export class EndpointSocket {
     return this.#done;
   }
 
+  /** How messages to the worker name this socket: by the path the library gave, never by the endpoint's URL. */
+  #describe(): string {
+    const path = this.#target.split('?', 1)[0]!;
+    return `its socket for '/${path}'`;
+  }
+
   async #connect(target: string, offered: string[], signal: AbortSignal): Promise<void> {
     const { name, connectTimeout } = this.#endpoint;
     let url: URL;
@@ -113,11 +125,14 @@ export class EndpointSocket {
     try {
       ws = new WebSocket(url, protocols);
     } catch (cause) {
-      return this.#fail(new SyncError('E_FAIL', `Endpoint '${name}': cannot open a WebSocket to ${describeUrl(url)}: ${causeMessage(cause)}.`, { cause }));
+      // The engine's message may quote the URL (path included) or the protocols: the worker gets
+      // only its name, the manager's event the cause as well.
+      const message = `Endpoint '${name}': the browser refused to open ${this.#describe()} (${(cause as Error)?.name ?? 'Error'}); check the endpoint's url (a port the browser blocks, ws: from an https: page, say).`;
+      return this.#fail(new SyncError('E_FAIL', message, { cause }), new SyncError('E_FAIL', message));
     }
     ws.binaryType = 'arraybuffer';
     this.#ws = ws;
-    const limit = linkSignals(signal, connectTimeout, `Endpoint '${name}': connecting to ${describeUrl(url)}`);
+    const limit = linkSignals(signal, connectTimeout, `Endpoint '${name}': connecting ${this.#describe()}`);
     // Past connectTimeout (or at the session's end) the connection fails at once: an engine may hold
     // the close of a socket whose handshake got no answer (Firefox does) until the handshake ends.
     const onLimit = () => {
@@ -150,10 +165,14 @@ export class EndpointSocket {
     if (this.#closeAsked) ws.close();
   }
 
-  /** The socket never came to be: `error`, then `closed` with 1006, as a browser's socket that cannot connect. */
-  #fail(why: SyncError | null): void {
+  /**
+   * The connection failed: `error`, then `closed` with 1006, as a browser's
+   * socket that cannot connect. `why` goes to the manager's event, `shown`
+   * (by default the same) to the worker.
+   */
+  #fail(why: SyncError | null, shown: SyncError | null = why): void {
     if (why) this.#observer.error(why);
-    this.#post({ type: 'error', error: why && toWire(why) });
+    this.#post({ type: 'error', error: shown && toWire(shown) });
     this.#finish(ABNORMAL_CLOSE_CODE, '', false);
   }
 
@@ -243,25 +262,45 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /**
  * The endpoint's URL with `target` below it: the path under the endpoint's
  * path (the endpoint's URL itself when the path is empty), the target's query
- * parameters after the endpoint's own.
+ * after the endpoint's own, both as written (joined, not re-encoded, so the
+ * endpoint's query reaches the server byte for byte). A target query that sets
+ * a parameter the endpoint's query sets is refused with `E_ACCESSDENIED`: a
+ * server may read the last of repeated parameters. Messages never quote the
+ * endpoint's URL (they reach the worker).
  */
 export function composeUrl(endpointUrl: string, target: string, name: string): URL {
-  const configured = new URL(endpointUrl, globalThis.location?.href);
+  const call = `endpointWebSocket('${name}')`;
+  let configured: URL;
+  try {
+    configured = new URL(endpointUrl, globalThis.location?.href);
+  } catch {
+    throw new SyncError('E_FAIL', `Endpoint '${name}': its url is not a valid URL; fix the endpoint's url (or what its url function returns).`);
+  }
   if (configured.protocol === 'http:') configured.protocol = 'ws:';
   else if (configured.protocol === 'https:') configured.protocol = 'wss:';
+  if (configured.protocol !== 'ws:' && configured.protocol !== 'wss:') {
+    throw new SyncError('E_FAIL', `Endpoint '${name}': its url must be a ws:, wss:, http: or https: URL; fix the endpoint's url.`);
+  }
   configured.hash = '';
-  const query = target.indexOf('?');
-  const path = query < 0 ? target : target.slice(0, query);
-  const extra = new URLSearchParams(query < 0 ? '' : target.slice(query + 1));
+  const at = target.indexOf('?');
+  const path = at < 0 ? target : target.slice(0, at);
+  const extra = at < 0 ? '' : target.slice(at + 1);
+  const own = configured.search.slice(1);
+  if (extra !== '' && own !== '') {
+    const fixed = new Set(new URLSearchParams(own).keys());
+    const repeated = [...new Set(new URLSearchParams(extra).keys())].filter((key) => fixed.has(key));
+    if (repeated.length > 0) {
+      throw new SyncError('E_ACCESSDENIED', `${call}: the URL's query sets ${repeated.map((k) => JSON.stringify(k)).join(', ')}, which the endpoint's own URL sets; a handler cannot change the endpoint's parameters. Use other parameter names.`);
+    }
+  }
   let url: URL;
   if (path === '' || path === '/') url = new URL(configured);
   else {
     const base = new URL(configured);
     base.search = '';
     if (!base.pathname.endsWith('/')) base.pathname += '/';
-    url = resolveInside(base, path, name, `endpointWebSocket('${name}')`);
-    url.search = configured.search;
+    url = resolveInside(base, path, name, call);
   }
-  for (const [key, value] of extra) url.searchParams.append(key, value);
+  url.search = own === '' ? extra : extra === '' ? own : `${own}&${extra}`;
   return url;
 }

@@ -273,3 +273,66 @@ test('a socket that cannot connect for a reason the manager knows fires error ca
   expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
   await noLiveWorkers();
 });
+
+/**
+ * A handler body's helper: everything the worker can see of a socket until
+ * its `close` (its properties at each event, every event's fields, the
+ * error's code, message, stack and causes), as plain data.
+ */
+const OBSERVED = `
+  const errorOf = (e) => e && { name: e.name, code: e.code, message: e.message, stack: e.stack, cause: errorOf(e.cause) };
+  const observe = (ws) => new Promise((resolve) => {
+    const events = [];
+    const look = (e) => ({ type: e.type, readyState: ws.readyState, url: ws.url, protocol: ws.protocol, extensions: ws.extensions, data: typeof e.data === 'string' ? e.data : undefined, origin: e.origin, code: e.code, reason: e.reason, wasClean: e.wasClean, error: errorOf(e.error) });
+    for (const type of ['open', 'message', 'error']) ws.addEventListener(type, (e) => events.push(look(e)));
+    ws.addEventListener('close', (e) => resolve([...events, look(e)]), { once: true });
+  });
+`;
+
+test('the endpoint\'s query reaches the server as written, a library may not repeat its keys (E_ACCESSDENIED), and no message to the worker holds the endpoint\'s path or query', async () => {
+  const server = TestServer.create();
+  await server.faults({ hang: ['slow/s3cret-path'] });
+  const handler = inlineHandler('query', `${OBSERVED}
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const Live = endpointWebSocket('fac');
+        const written = new Live('ws://fac/doc?room=a%20b&q=1+2&u=~');
+        written.addEventListener('open', () => written.close(1000), { once: true });
+        const seen = await Promise.all([
+          observe(written),
+          observe(new Live('doc?token=x')),
+          observe(new Live('doc?tok%65n=x&room=b')),
+          observe(new (endpointWebSocket('slow'))('ws://slow/')),
+        ]);
+        report(ctx, 'seen', seen);
+      },
+    });
+  `);
+  const query = 'token=s3cret&flag&t=~&sig=a%2Fb+c';
+  const m = bed.manager({
+    endpoints: {
+      fac: { kind: 'websocket', url: async () => `${server.wsUrl('fac')}/s3cret-path?${query}` },
+      slow: { kind: 'websocket', url: `${server.wsUrl('slow')}/s3cret-path?${query}`, connectTimeout: 500 },
+    },
+    handlers: [handler],
+  });
+  const session = m.synchronize();
+  const { value } = await bed.reports.phase(session.id, 'query', 'seen');
+  const text = JSON.stringify(value);
+  expect(text).not.toContain('s3cret');
+  expect(text).not.toContain(server.tenant);
+  const [written, repeated, encoded, slow] = value as { type: string; readyState: number; code?: number; error?: { code: string; message: string } }[][];
+  expect(written!.map((e) => e.type)).toEqual(['open', 'close']);
+  for (const refused of [repeated!, encoded!]) {
+    expect(refused.map((e) => [e.type, e.code, e.error?.code])).toEqual([['error', undefined, 'E_ACCESSDENIED'], ['close', 1006, undefined]]);
+    expect(refused[0]!.error!.message).toMatch(/^endpointWebSocket\('fac'\): the URL's query sets "token", which the endpoint's own URL sets/);
+  }
+  expect(slow!.map((e) => [e.type, e.error?.code])).toEqual([['error', 'E_TIMEOUT'], ['close', undefined]]);
+  expect(slow![0]!.error!.message).toMatch(/^Endpoint 'slow': connecting its socket for '\/' took longer than 500 ms/);
+  expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
+  // Only the first reached the server: the endpoint's query byte for byte, the library's after it as the library wrote it.
+  const { sockets } = await server.waitFor((s) => s.sockets.length === 1 && !s.sockets[0]!.open && s);
+  expect(sockets.map((s) => [s.channel, s.query])).toEqual([['fac/s3cret-path/doc', `${query}&room=a%20b&q=1+2&u=~`]]);
+  await noLiveWorkers();
+});
