@@ -9,7 +9,9 @@
  * (code 1000) if it is still open then.
  *
  * What is posted to the worker never holds the endpoint's URL (path or
- * query): messages name the socket by the path the library gave.
+ * query) nor the endpoint's own protocols: messages name the socket by the
+ * path the library gave, and `protocol` is shown only when the server chose
+ * one the library offered.
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { toWire } from '../protocol/wire.ts';
@@ -115,8 +117,9 @@ export class EndpointSocket {
       const raw = await evaluateWithin(this.#endpoint.url, signal, connectTimeout, `Endpoint '${name}': its url function`);
       const fixed = this.#endpoint.protocols === null ? null : await evaluateWithin(this.#endpoint.protocols, signal, connectTimeout, `Endpoint '${name}': its protocols function`);
       url = composeUrl(raw, target, name);
-      // The endpoint's own protocols, when it fixes them, win over the library's.
-      protocols = fixed === null ? offered : typeof fixed === 'string' ? [fixed] : [...fixed];
+      // The endpoint's own protocols, when it fixes them, win over the library's. Checked here, as
+      // the engine would check them, because the engine's error quotes them and would reach the worker.
+      protocols = fixed === null ? offered : endpointProtocols(fixed, name);
     } catch (error) {
       return this.#fail(SyncError.is(error) ? error : new SyncError('E_FAIL', `Endpoint '${name}': computing its url or protocols failed: ${causeMessage(error)}.`, { cause: error }));
     }
@@ -149,7 +152,8 @@ export class EndpointSocket {
     ws.onopen = () => {
       settle();
       this.#observer.opened();
-      this.#post({ type: 'open', protocol: ws.protocol, extensions: ws.extensions });
+      // The worker sees a subprotocol only if its library offered it: one the endpoint fixed may be a token.
+      this.#post({ type: 'open', protocol: offered.includes(ws.protocol) ? ws.protocol : '', extensions: ws.extensions });
     };
     ws.onmessage = (event: MessageEvent) => {
       const data = event.data as string | ArrayBuffer;
@@ -246,6 +250,18 @@ function targetUrlCheck(target: unknown, name: string): string {
   // The path rules, checked now against a stand-in base, so a bad path is refused before anything opens.
   resolveInside(new URL('ws://endpoint/'), target.split('?', 1)[0]!, name, `endpointWebSocket('${name}')`);
   return target;
+}
+
+/**
+ * The endpoint's own protocols as a list, checked as the engine checks them;
+ * the message never quotes them (they may hold a token).
+ */
+function endpointProtocols(fixed: unknown, name: string): string[] {
+  const list = typeof fixed === 'string' ? [fixed] : fixed;
+  if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || !TOKEN.test(p)) || new Set(list).size !== list.length) {
+    throw new SyncError('E_FAIL', `Endpoint '${name}': its protocols are not valid WebSocket subprotocols (a string or a list of distinct tokens of letters, digits and !#$%&'*+-.^_\`|~); fix the endpoint's protocols.`);
+  }
+  return list as string[];
 }
 
 /** The instance's protocols as a list, checked as a browser checks them. */

@@ -227,7 +227,8 @@ test('a socket the handler leaves open is closed with 1000 when the session ends
     m.addEventListener(type, (e) => events.push([e.type, e.name, e.dedicated, e.handlerId, e.code]));
   }
   const session = m.synchronize();
-  expect((await bed.reports.phase(session.id, 'leaves', 'open')).value).toBe('endpoint.v1');
+  // The server chose the endpoint's protocol, which the library did not offer: the worker is not told it.
+  expect((await bed.reports.phase(session.id, 'leaves', 'open')).value).toBe('');
   const result = await session.done;
   expect(result.connections).toMatchObject([{ name: 'fac', dedicated: true, closeCode: 1000, closedAt: expect.any(Number) }]);
   const [socket] = (await server.waitFor((s) => s.sockets.every((k) => !k.open) && s)).sockets;
@@ -288,6 +289,52 @@ const OBSERVED = `
     ws.addEventListener('close', (e) => resolve([...events, look(e)]), { once: true });
   });
 `;
+
+test('no value of the endpoint\'s own protocols reaches the worker: not as protocol, nor in an error\'s message, stack or cause', async () => {
+  const server = TestServer.create();
+  const handler = inlineHandler('protocols', `${OBSERVED}
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const seen = {};
+        const opened = {};
+        for (const name of ['fixed', 'overlap', 'notToken', 'twice', 'notIterable']) {
+          const ws = new (endpointWebSocket(name))('ws://x/', ['library.v1']);
+          ws.addEventListener('open', () => ws.close(1000), { once: true });
+          opened[name] = observe(ws);
+        }
+        for (const [name, done] of Object.entries(opened)) seen[name] = await done;
+        report(ctx, 'seen', seen);
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: {
+      // The server takes the first protocol offered.
+      fixed: { kind: 'websocket', url: server.wsUrl('fixed'), protocols: ['endpoint-secret-1'] },
+      overlap: { kind: 'websocket', url: server.wsUrl('overlap'), protocols: ['library.v1', 'endpoint-secret-2'] },
+      notToken: { kind: 'websocket', url: server.wsUrl('not-token'), protocols: () => ['not a token endpoint-secret-3'] },
+      twice: { kind: 'websocket', url: server.wsUrl('twice'), protocols: ['endpoint-secret-4', 'endpoint-secret-4'] },
+      notIterable: { kind: 'websocket', url: server.wsUrl('not-iterable'), protocols: (() => 4242) as unknown as () => string },
+    },
+    handlers: [handler],
+  });
+  const session = m.synchronize();
+  const { value } = await bed.reports.phase(session.id, 'protocols', 'seen');
+  expect(JSON.stringify(value)).not.toMatch(/endpoint-secret|4242/);
+  const seen = value as Record<string, { type: string; protocol: string; error?: { code: string; message: string } }[]>;
+  expect(seen.fixed!.map((e) => [e.type, e.protocol])).toEqual([['open', ''], ['close', '']]);
+  // One the library offered may be shown: it knows it already.
+  expect(seen.overlap!.map((e) => [e.type, e.protocol])).toEqual([['open', 'library.v1'], ['close', 'library.v1']]);
+  for (const name of ['notToken', 'twice', 'notIterable']) {
+    expect(seen[name]!.map((e) => e.type), name).toEqual(['error', 'close']);
+    expect(seen[name]![0]!.error, name).toMatchObject({ code: 'E_FAIL', message: expect.stringMatching(new RegExp(`^Endpoint '${name}': its protocols are not valid WebSocket subprotocols`)) });
+  }
+  expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
+  const { sockets } = await server.waitFor((s) => s.sockets.length === 2 && s.sockets.every((k) => !k.open) && s);
+  expect(sockets.map((s) => [s.channel, s.protocol])).toEqual(expect.arrayContaining([['fixed', 'endpoint-secret-1'], ['overlap', 'library.v1']]));
+  await noLiveWorkers();
+});
 
 test('the endpoint\'s query reaches the server as written, a library may not repeat its keys (E_ACCESSDENIED), and no message to the worker holds the endpoint\'s path or query', async () => {
   const server = TestServer.create();
