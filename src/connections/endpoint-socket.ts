@@ -5,8 +5,8 @@
  * as it is. Sync libraries keep per-connection protocol state (a greeting, an
  * init handshake), so this socket is never shared and never reconnected: a
  * drop reaches the library as the socket's own `close`, and the library
- * reconnects by constructing a new instance. It closes with the session
- * (code 1000) if it is still open then.
+ * reconnects by constructing a new instance. It closes (code 1000) when its
+ * handler finishes, if it is still open then.
  *
  * What is posted to the worker never holds the endpoint's URL (path or
  * query) nor the endpoint's own protocols: messages name the socket by the
@@ -24,7 +24,7 @@ import type { ResolvedWebSocketEndpoint } from './websocket-options.ts';
 const ABNORMAL_CLOSE_CODE = 1006;
 /** How often `bufferedAmount` is read while it is above zero, to tell the worker what has gone. */
 const DRAIN_POLL_MS = 4;
-/** The reason of the close frame the manager sends when the session ends with the socket open. */
+/** The reason of the close frame the manager sends when the socket's handler finishes (or the session ends) with the socket open. */
 export const SESSION_END_REASON = 'sync session ended';
 
 /** What an endpoint socket tells its pool. */
@@ -49,6 +49,7 @@ export class EndpointSocket {
   /** The worker asked to close before the socket existed. */
   #closeAsked = false;
   #ended = false;
+  #closing: Promise<void> | null = null;
   #done: Promise<void>;
   #resolveDone!: () => void;
   /** Bytes handed to the socket, and those reported gone to the worker. */
@@ -88,18 +89,22 @@ export class EndpointSocket {
     this.#port.close();
   }
 
-  /** Closes the socket with 1000 if it is open and waits for its close (at most `timeout` ms); idempotent. */
+  /**
+   * Closes the socket with 1000 if it is open and waits for its close (at
+   * most `timeout` ms); idempotent (a second call waits for the first).
+   */
   close(timeout: number): Promise<void> {
-    const ws = this.#ws;
     if (this.#ended) return this.#done;
+    if (this.#closing) return this.#closing;
+    const ws = this.#ws;
     if (!ws) {
       this.#closeAsked = true;
-      return this.#done;
+      return (this.#closing = this.#done);
     }
     if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(1000, SESSION_END_REASON);
     const timer = setTimeout(() => this.#finish(ABNORMAL_CLOSE_CODE, '', false), timeout);
     void this.#done.then(() => clearTimeout(timer));
-    return this.#done;
+    return (this.#closing = this.#done);
   }
 
   /** How messages to the worker name this socket: by the path the library gave, never by the endpoint's URL. */

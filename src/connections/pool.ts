@@ -36,8 +36,12 @@ export class ConnectionPool {
   readonly #options: PoolOptions;
   readonly #entries = new Map<string, Entry>();
   readonly #records: ConnectionRecord[] = [];
-  /** The sockets of `endpointWebSocket` instances, one each: those still open, and all of the session (their ports are closed with it). */
-  readonly #sockets = new Set<EndpointSocket>();
+  /**
+   * The sockets of `endpointWebSocket` instances, one each: those still open
+   * (with the handler whose instance opened each), and all of the session
+   * (their ports are closed with it).
+   */
+  readonly #sockets = new Map<EndpointSocket, string>();
   readonly #allSockets: EndpointSocket[] = [];
   readonly #controller = new AbortController();
   #closed: Promise<ConnectionRecord[]> | null = null;
@@ -99,7 +103,7 @@ export class ConnectionPool {
       },
       error: (error) => this.#dispatch('connectionerror', resolved, 'websocket', { handlerId, error, dedicated: true }),
     });
-    this.#sockets.add(socket);
+    this.#sockets.set(socket, handlerId);
     this.#allSockets.push(socket);
     this.#records.push(record);
     return { name: resolved, port: socket.port };
@@ -123,12 +127,14 @@ export class ConnectionPool {
 
   /**
    * A handler of the session finished: its channels get no more frames
-   * (connections stay open: rule 5). `answered`: its worker answered
-   * synchronize() (it did not crash, time out or get stopped), so its
-   * channels' last messages are on their way.
+   * (shared connections stay open: rule 5), and the sockets its
+   * `endpointWebSocket` instances opened, which no other handler uses, close
+   * with 1000. `answered`: its worker answered synchronize() (it did not
+   * crash, time out or get stopped), so its channels' last messages are on their way.
    */
   handlerFinished(handlerId: string, answered = false): void {
     for (const entry of this.#entries.values()) entry.connection?.detachHandler?.(handlerId, answered);
+    for (const [socket, owner] of this.#sockets) if (owner === handlerId) void socket.close(this.#options.closeTimeout);
   }
 
   /** Names of the connections open now. */
@@ -141,7 +147,7 @@ export class ConnectionPool {
     this.#closed ??= (async () => {
       this.#controller.abort(new SyncError('E_ABORT', 'The sync session ended while the connection was being established.'));
       const entries = [...this.#entries.values()];
-      const sockets = [...this.#sockets].map((socket) => socket.close(this.#options.closeTimeout));
+      const sockets = [...this.#sockets.keys()].map((socket) => socket.close(this.#options.closeTimeout));
       await Promise.allSettled(entries.map((e) => e.attempt));
       await Promise.allSettled(entries.map(async (e) => {
         if (!e.connection || !e.record) return;

@@ -383,3 +383,39 @@ test('the endpoint\'s query reaches the server as written, a library may not rep
   expect(sockets.map((s) => [s.channel, s.query])).toEqual([['fac/s3cret-path/doc', `${query}&room=a%20b&q=1+2&u=~`]]);
   await noLiveWorkers();
 });
+
+test('a handler\'s sockets close with 1000 when that handler finishes, while another handler of the session still runs', async () => {
+  const server = TestServer.create();
+  const body = (channel: string, wait: boolean) => `${OPENED}
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ws = await opened(new (endpointWebSocket('fac'))('${channel}'));
+        closed(ws).then((end) => report(ctx, 'closed', end));
+        report(ctx, 'open', true);
+        ${wait ? 'await released(ctx);' : ''}
+      },
+    });
+  `;
+  const m = bed.manager({
+    endpoints: { fac: { kind: 'websocket', url: server.wsUrl('fac') } },
+    handlers: [inlineHandler('early', body('early', false)), inlineHandler('late', body('late', true))],
+  });
+  const events: unknown[] = [];
+  m.addEventListener('connectionclose', (e) => events.push([e.type, e.code]));
+  const session = m.synchronize();
+  await bed.reports.phase(session.id, 'late', 'open');
+  // The early handler's socket closes with its handler: the server sees it while the late one's stays open.
+  const early = await server.waitFor((s) => s.sockets.find((k) => k.channel === 'fac/early' && !k.open), 10_000);
+  expect(early).toMatchObject({ closeCode: 1000, closeReason: 'sync session ended', closedBy: 'client' });
+  expect((await bed.reports.phase(session.id, 'early', 'closed', 10_000)).value).toEqual({ code: 1000, reason: 'sync session ended', wasClean: true });
+  expect((await server.state()).sockets.find((k) => k.channel === 'fac/late')).toMatchObject({ open: true });
+  expect(events).toEqual([['connectionclose', 1000]]);
+  bed.reports.release(session.id, 'late');
+  const result = await session.done;
+  expect(result.handlers.map((h) => h.outcome)).toEqual(['succeeded', 'succeeded']);
+  expect(result.connections.map((c) => [c.handlers[0], c.closeCode])).toEqual(expect.arrayContaining([['early', 1000], ['late', 1000]]));
+  const { sockets } = await server.waitFor((s) => s.sockets.length === 2 && s.sockets.every((k) => !k.open) && s);
+  expect(sockets.find((k) => k.channel === 'fac/late')).toMatchObject({ closeCode: 1000, closeReason: 'sync session ended' });
+  await noLiveWorkers();
+});
