@@ -52,6 +52,9 @@ export class EndpointSocket {
   #closing: Promise<void> | null = null;
   #done: Promise<void>;
   #resolveDone!: () => void;
+  /** The worker acknowledged `closed` (its close event ran). */
+  #seen: Promise<void>;
+  #resolveSeen!: () => void;
   /** Bytes handed to the socket, and those reported gone to the worker. */
   #sent = 0;
   #reported = 0;
@@ -66,6 +69,7 @@ export class EndpointSocket {
     this.#port = port1;
     this.port = port2;
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
+    this.#seen = new Promise((resolve) => (this.#resolveSeen = resolve));
     port1.onmessage = (event: MessageEvent) => this.#fromWorker(event.data);
   }
 
@@ -79,32 +83,27 @@ export class EndpointSocket {
   }
 
   /**
-   * Closes this end of the port; at the session's end, once every socket
-   * ended. Not at a socket's close: Firefox drops what was posted on a port
-   * closed before the worker got it (the `closed` message, or everything
-   * when the socket failed before its port reached the worker).
-   */
-  release(): void {
-    this.#port.onmessage = null;
-    this.#port.close();
-  }
-
-  /**
-   * Closes the socket with 1000 if it is open and waits for its close (at
-   * most `timeout` ms); idempotent (a second call waits for the first).
+   * Closes the socket with 1000 if it is open, and waits for its close (at
+   * most `timeout` ms) and for the worker to have seen it (within the same
+   * `timeout`: a worker that crashed never answers); idempotent (a second
+   * call waits for the first).
    */
   close(timeout: number): Promise<void> {
-    if (this.#ended) return this.#done;
-    if (this.#closing) return this.#closing;
-    const ws = this.#ws;
-    if (!ws) {
-      this.#closeAsked = true;
-      return (this.#closing = this.#done);
-    }
-    if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(1000, SESSION_END_REASON);
-    const timer = setTimeout(() => this.#finish(ABNORMAL_CLOSE_CODE, '', false), timeout);
-    void this.#done.then(() => clearTimeout(timer));
-    return (this.#closing = this.#done);
+    this.#closing ??= (async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)));
+      if (!this.#ended) {
+        const ws = this.#ws;
+        // Before the socket exists (its url function still runs), it is never made.
+        this.#closeAsked = true;
+        if (ws && (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN)) ws.close(1000, SESSION_END_REASON);
+        await Promise.race([this.#done, limit]);
+        this.#finish(ABNORMAL_CLOSE_CODE, '', false);
+      }
+      await Promise.race([this.#seen, limit]);
+      clearTimeout(timer);
+    })();
+    return this.#closing;
   }
 
   /** How messages to the worker name this socket: by the path the library gave, never by the endpoint's URL. */
@@ -191,6 +190,9 @@ export class EndpointSocket {
     this.#reportDrained();
     this.#post({ type: 'closed', code, reason, wasClean });
     this.#ended = true;
+    // This end of the port is never closed: Firefox drops what was posted on a port closed
+    // before the other side got it (this `closed`, or everything when the socket failed before
+    // its port reached the worker). It listens on for the worker's `closedSeen`.
     clearTimeout(this.#drainTimer);
     const ws = this.#ws;
     if (ws) ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
@@ -205,9 +207,16 @@ export class EndpointSocket {
   #fromWorker(data: unknown): void {
     const message = parseEndpointSocketUp(data);
     if (message === null) {
-      this.#invalid += 1;
+      if (!this.#ended) this.#invalid += 1;
       return;
     }
+    if (typeof message === 'object' && !(message instanceof ArrayBuffer) && !(message instanceof Blob) && message.type === 'closedSeen') {
+      if (!this.#ended) return;
+      this.#port.onmessage = null;
+      this.#resolveSeen();
+      return;
+    }
+    if (this.#ended) return;
     const ws = this.#ws;
     if (typeof message !== 'string' && !(message instanceof ArrayBuffer) && !(message instanceof Blob)) {
       if (!ws) this.#closeAsked = true;

@@ -37,12 +37,11 @@ export class ConnectionPool {
   readonly #entries = new Map<string, Entry>();
   readonly #records: ConnectionRecord[] = [];
   /**
-   * The sockets of `endpointWebSocket` instances, one each: those still open
-   * (with the handler whose instance opened each), and all of the session
-   * (their ports are closed with it).
+   * The sockets of `endpointWebSocket` instances, with the handler whose
+   * instance opened each; all of the session's, since the session waits for
+   * each worker to have seen its socket's close.
    */
   readonly #sockets = new Map<EndpointSocket, string>();
-  readonly #allSockets: EndpointSocket[] = [];
   readonly #controller = new AbortController();
   #closed: Promise<ConnectionRecord[]> | null = null;
 
@@ -95,7 +94,6 @@ export class ConnectionPool {
     const socket = EndpointSocket.open(endpoint, target, protocols, this.#controller.signal, {
       opened: () => this.#dispatch('connectionopen', resolved, 'websocket', { handlerId, dedicated: true }),
       ended: (code, invalid) => {
-        this.#sockets.delete(socket);
         record.invalidMessages = invalid;
         record.closedAt = Date.now();
         record.closeCode = code;
@@ -104,7 +102,6 @@ export class ConnectionPool {
       error: (error) => this.#dispatch('connectionerror', resolved, 'websocket', { handlerId, error, dedicated: true }),
     });
     this.#sockets.set(socket, handlerId);
-    this.#allSockets.push(socket);
     this.#records.push(record);
     return { name: resolved, port: socket.port };
   }
@@ -156,7 +153,6 @@ export class ConnectionPool {
       }));
       this.#entries.clear();
       await Promise.allSettled(sockets);
-      for (const socket of this.#allSockets) socket.release();
       return this.#records.map((r) => ({ ...r, handlers: [...r.handlers] }));
     })();
     return this.#closed;

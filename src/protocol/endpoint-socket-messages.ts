@@ -13,7 +13,7 @@ export type UpFrame = string | ArrayBuffer | Blob;
 export type EndpointSocketDown = string | ArrayBuffer | EndpointSocketOpen | EndpointSocketDrained | EndpointSocketError | EndpointSocketClosed;
 
 /** Worker → manager. */
-export type EndpointSocketUp = UpFrame | EndpointSocketClose;
+export type EndpointSocketUp = UpFrame | EndpointSocketClose | EndpointSocketClosedSeen;
 
 /** The socket opened: what the server chose. */
 export interface EndpointSocketOpen {
@@ -59,14 +59,24 @@ export interface EndpointSocketClose {
   connecting: boolean;
 }
 
+/**
+ * The worker got `closed` and dispatched its `close` event: the last message
+ * of the port. Until it comes (or `timeouts.close` passes), the session does
+ * not end, so the worker is not terminated before it saw its socket close.
+ */
+export interface EndpointSocketClosedSeen {
+  type: 'closedSeen';
+}
+
 /** The largest close reason a close frame carries, in UTF-8 bytes. */
 export const MAX_CLOSE_REASON_BYTES = 123;
 
-/** A worker's message, checked: a frame, a close request, or `null` for anything else. */
-export function parseEndpointSocketUp(data: unknown): UpFrame | EndpointSocketClose | null {
+/** A worker's message, checked: a frame, a close request, the acknowledgement of `closed`, or `null` for anything else. */
+export function parseEndpointSocketUp(data: unknown): EndpointSocketUp | null {
   if (typeof data === 'string' || data instanceof ArrayBuffer || (typeof Blob !== 'undefined' && data instanceof Blob)) return data;
   if (typeof data !== 'object' || data === null || Object.getPrototypeOf(data) !== Object.prototype) return null;
   const m = data as Record<string, unknown>;
+  if (m.type === 'closedSeen') return { type: 'closedSeen' };
   if (m.type !== 'close' || typeof m.reason !== 'string' || typeof m.connecting !== 'boolean') return null;
   if (m.code !== null && !isCloseCode(m.code)) return null;
   if (new TextEncoder().encode(m.reason).byteLength > MAX_CLOSE_REASON_BYTES) return null;

@@ -190,12 +190,17 @@ export function endpointWebSocket(name: string | null = null): EndpointWebSocket
           this.#readyState = CLOSED;
           this.#fire(errorEvent(message.error && fromWire(message.error)));
           return;
-        case 'closed':
+        case 'closed': {
+          const port = this.#port!;
           this.#readyState = CLOSED;
-          this.#port!.onmessage = null;
-          this.#port!.close();
+          port.onmessage = null;
           this.#fire(new CloseEvent('close', { code: message.code, reason: message.reason, wasClean: message.wasClean }));
+          // Told after the close event ran, so what the library did in it (a report, say) happened before
+          // the manager may end the session and terminate this worker. Neither end closes the port:
+          // Firefox drops what was posted on a port closed right after; unreferenced, it is collected.
+          port.postMessage({ type: 'closedSeen' } satisfies EndpointSocketUp);
           return;
+        }
       }
     }
 

@@ -209,7 +209,7 @@ test('the SyncMgr rules: outside synchronize() E_UNEXPECTED, unknown names E_INV
   await noLiveWorkers();
 });
 
-test('a socket the handler leaves open is closed with 1000 when the session ends, and the endpoint\'s own protocols win over the library\'s', async () => {
+test('a socket the handler leaves open is closed with 1000 when it finishes, and its close reaches the worker; the endpoint\'s own protocols win over the library\'s', async () => {
   const server = TestServer.create();
   const handler = inlineHandler('leaves', `${OPENED}
     const Live = endpointWebSocket('fac');
@@ -217,6 +217,8 @@ test('a socket the handler leaves open is closed with 1000 when the session ends
       items: () => [{ id: 'a', name: 'a' }],
       async synchronize(ids, ctx) {
         const ws = await opened(new Live('left-open', ['library.v1']));
+        // Reported after synchronize() returned: the manager closes the socket then, and the worker must get that close.
+        closed(ws).then((end) => report(ctx, 'closed', end));
         report(ctx, 'open', ws.protocol);
       },
     });
@@ -234,6 +236,7 @@ test('a socket the handler leaves open is closed with 1000 when the session ends
   const [socket] = (await server.waitFor((s) => s.sockets.every((k) => !k.open) && s)).sockets;
   expect(socket).toMatchObject({ channel: 'fac/left-open', protocol: 'endpoint.v1', closeCode: 1000, closeReason: 'sync session ended' });
   expect(events).toEqual([['connectionopen', 'fac', true, 'leaves', null], ['connectionclose', 'fac', true, null, 1000]]);
+  expect((await bed.reports.phase(session.id, 'leaves', 'closed', 10_000)).value).toEqual({ code: 1000, reason: 'sync session ended', wasClean: true });
   await noLiveWorkers();
 });
 
