@@ -27,6 +27,16 @@ const DRAIN_POLL_MS = 4;
 /** The reason of the close frame the manager sends when the socket's handler finishes (or the session ends) with the socket open. */
 export const SESSION_END_REASON = 'sync session ended';
 
+/**
+ * The close frame sent when the library called `close()` while CONNECTING but
+ * the socket here had already opened: a browser fails such a connection
+ * (Chromium and Firefox drop the TCP connection, which the server sees as
+ * 1006; WebKit sends 1001 with this reason). A page can send neither code, so
+ * the server gets 1000 with WebKit's reason: a failure it can tell apart from
+ * the library's own close.
+ */
+export const CLOSED_WHILE_CONNECTING_REASON = 'WebSocket is closed before the connection is established.';
+
 /** What an endpoint socket tells its pool. */
 export interface EndpointSocketObserver {
   /** The socket opened. */
@@ -223,9 +233,11 @@ export class EndpointSocket {
       else if (message.connecting) {
         // Closed while connecting, as the worker saw it: the connection fails, as a browser's does,
         // even if the socket opened here meanwhile (its open never reached the worker).
-        const opened = ws.readyState === WebSocket.OPEN;
-        ws.close();
-        if (opened) this.#fail(null);
+        this.#closeAsked = true;
+        if (ws.readyState === WebSocket.OPEN) {
+          ws.close(1000, CLOSED_WHILE_CONNECTING_REASON);
+          this.#fail(null);
+        } else ws.close();
       } else if (message.code === null) ws.close();
       else ws.close(message.code, message.reason);
       return;

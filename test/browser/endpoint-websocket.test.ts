@@ -422,3 +422,44 @@ test('a handler\'s sockets close with 1000 when that handler finishes, while ano
   expect(sockets.find((k) => k.channel === 'fac/late')).toMatchObject({ closeCode: 1000, closeReason: 'sync session ended' });
   await noLiveWorkers();
 });
+
+test('close() while CONNECTING after the manager\'s socket opened fails the connection: error and close 1006 in the worker, a close frame saying so at the server', async () => {
+  const server = TestServer.create();
+  const handler = inlineHandler('early-close', `${OBSERVED}
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ws = new (endpointWebSocket('fac'))('ws://fac/connecting');
+        const seen = observe(ws);
+        // A task, so the manager gets the socket's call; then this worker's event loop is held
+        // (synchronous requests) until the page saw the socket open, so its open is not read here yet.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const state = location.origin + '/__syncmgr/t/' + ctx.cookie.tenant + '/state';
+        const until = Date.now() + 20000;
+        let flagged = false;
+        while (!flagged && Date.now() < until) {
+          const xhr = new XMLHttpRequest();
+          xhr.open('GET', state, false);
+          xhr.send();
+          flagged = JSON.parse(xhr.responseText).faults.mute.includes('manager-opened');
+        }
+        const readyState = ws.readyState;
+        ws.close(4003, 'never mind');
+        report(ctx, 'seen', { flagged, readyState, events: await seen });
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { fac: { kind: 'websocket', url: server.wsUrl('fac') } }, handlers: [handler] });
+  m.addEventListener('connectionopen', () => void server.faults({ mute: ['manager-opened'] }));
+  const session = m.synchronize({ cookie: { tenant: server.tenant } });
+  const { value } = await bed.reports.phase(session.id, 'early-close', 'seen', 30_000);
+  const { flagged, readyState, events } = value as { flagged: boolean; readyState: number; events: { type: string; readyState: number; code?: number; wasClean?: boolean }[] };
+  expect({ flagged, readyState }).toEqual({ flagged: true, readyState: 0 });
+  expect(events.map((e) => [e.type, e.readyState, e.code, e.wasClean])).toEqual([['error', 3, undefined, undefined], ['close', 3, 1006, false]]);
+  // A browser fails such a connection without sending the library's code: Chromium and Firefox drop the
+  // TCP connection (1006), WebKit sends 1001 with this reason. A page can send neither code.
+  const [socket] = (await server.waitFor((s) => s.sockets.length === 1 && !s.sockets[0]!.open && s)).sockets;
+  expect(socket).toMatchObject({ channel: 'fac/connecting', closeCode: 1000, closeReason: 'WebSocket is closed before the connection is established.', received: [] });
+  expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
+  await noLiveWorkers();
+});
