@@ -43,7 +43,11 @@ export interface EndpointSocketObserver {
   opened(): void;
   /** It closed (or never opened: 1006); `invalid` counts what its worker posted that is not of the protocol. */
   ended(code: number, invalid: number): void;
-  /** It failed for a reason the manager knows (offline, the url function, the connect timeout). */
+  /**
+   * It could not connect, for a reason other than a close asked before it
+   * opened (by its library, its handler's end or the session's): offline, the
+   * url or protocols function, the connect timeout, the server refused it.
+   */
   error(error: Error): void;
 }
 
@@ -58,6 +62,7 @@ export class EndpointSocket {
   readonly #target: string;
   /** The worker asked to close before the socket existed. */
   #closeAsked = false;
+  #opened = false;
   #ended = false;
   #closing: Promise<void> | null = null;
   #done: Promise<void>;
@@ -165,6 +170,7 @@ export class EndpointSocket {
     };
     ws.onopen = () => {
       settle();
+      this.#opened = true;
       this.#observer.opened();
       // The worker sees a subprotocol only if its library offered it: one the endpoint fixed may be a token.
       this.#post({ type: 'open', protocol: offered.includes(ws.protocol) ? ws.protocol : '', extensions: ws.extensions });
@@ -178,6 +184,10 @@ export class EndpointSocket {
       settle();
       // Deno reports a connection that ended without a close frame with code 0.
       const code = event.code >= 1000 && event.code <= 4999 ? event.code : ABNORMAL_CLOSE_CODE;
+      if (!this.#opened && !this.#closeAsked) {
+        // Only the engine knows why; the worker's error event has no reason, as a browser's has none, but the manager's event says it.
+        this.#observer.error(new SyncError('E_FAIL', `Endpoint '${name}': ${this.#describe()} could not connect (close code ${code}); check that the server is up and accepts this path.`));
+      }
       this.#finish(code, event.reason, event.wasClean);
     };
     if (this.#closeAsked) ws.close();

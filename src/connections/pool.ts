@@ -81,7 +81,10 @@ export class ConnectionPool {
    * Opens a socket for one `endpointWebSocket` instance of `handlerId`: the
    * same name rules as {@link establish}, the endpoint's own URL with
    * `target` (a path and query below it), never shared. Answers as soon as
-   * the socket is made; what becomes of it goes to the port.
+   * the socket is made; what becomes of it goes to the port. It is recorded
+   * (and `connectionopen` / `connectionclose` fire) only if it opened; one
+   * that could not connect fires `connectionerror` instead, unless it was
+   * closed before it opened (by its library, its handler's end or the session's).
    */
   openSocket(handlerId: string, allowed: ReadonlySet<string> | null, name: unknown, target: unknown, protocols: unknown): EndpointSocketGrant<MessagePort> {
     const resolved = this.#resolve(handlerId, allowed, name);
@@ -90,10 +93,15 @@ export class ConnectionPool {
       throw new SyncError('E_INVALIDARG', `Handler '${handlerId}': endpointWebSocket('${resolved}') needs a websocket endpoint, but '${resolved}' is a ${endpoint.kind} endpoint; use endpointFetch('${resolved}').`);
     }
     if (this.#closed) throw new SyncError('E_UNEXPECTED', `Handler '${handlerId}' opened a socket to endpoint '${resolved}' after the session closed its connections.`);
-    const record: ConnectionRecord = { name: resolved, kind: 'websocket', dedicated: true, handlers: [handlerId], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0, unsentFrames: 0, possiblyLostFrames: 0, droppedFrames: 0, invalidMessages: 0 };
+    let record: ConnectionRecord | null = null;
     const socket = EndpointSocket.open(endpoint, target, protocols, this.#controller.signal, {
-      opened: () => this.#dispatch('connectionopen', resolved, 'websocket', { handlerId, dedicated: true }),
+      opened: () => {
+        record = { name: resolved, kind: 'websocket', dedicated: true, handlers: [handlerId], openedAt: Date.now(), closedAt: null, closeCode: null, abortedRequests: 0, unsentFrames: 0, possiblyLostFrames: 0, droppedFrames: 0, invalidMessages: 0 };
+        this.#records.push(record);
+        this.#dispatch('connectionopen', resolved, 'websocket', { handlerId, dedicated: true });
+      },
       ended: (code, invalid) => {
+        if (!record) return;
         record.invalidMessages = invalid;
         record.closedAt = Date.now();
         record.closeCode = code;
@@ -102,7 +110,6 @@ export class ConnectionPool {
       error: (error) => this.#dispatch('connectionerror', resolved, 'websocket', { handlerId, error, dedicated: true }),
     });
     this.#sockets.set(socket, handlerId);
-    this.#records.push(record);
     return { name: resolved, port: socket.port };
   }
 
