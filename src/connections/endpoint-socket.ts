@@ -15,7 +15,7 @@
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { toWire } from '../protocol/wire.ts';
-import { parseEndpointSocketUp, type EndpointSocketDown, type UpFrame } from '../protocol/endpoint-socket-messages.ts';
+import { parseEndpointSocketUp, type EndpointSocketClose, type EndpointSocketDown, type UpFrame } from '../protocol/endpoint-socket-messages.ts';
 import { resolveInside } from '../protocol/path.ts';
 import { causeMessage, checkOnline, evaluateWithin, linkSignals } from './connect-helpers.ts';
 import type { ResolvedWebSocketEndpoint } from './websocket-options.ts';
@@ -26,7 +26,6 @@ const ABNORMAL_CLOSE_CODE = 1006;
 const DRAIN_POLL_MS = 4;
 /** The reason of the close frame the manager sends when the socket's handler finishes (or the session ends) with the socket open. */
 export const SESSION_END_REASON = 'sync session ended';
-
 /**
  * The close frame sent when the library called `close()` while CONNECTING but
  * the socket here had already opened: a browser fails such a connection
@@ -70,6 +69,8 @@ export class EndpointSocket {
   /** The worker acknowledged `closed` (its close event ran). */
   #seen: Promise<void>;
   #resolveSeen!: () => void;
+  /** Frames and close requests waiting, in the order the worker posted them, behind a Blob being read. */
+  #queue: Promise<void> | null = null;
   /** Bytes handed to the socket, and those reported gone to the worker. */
   #sent = 0;
   #reported = 0;
@@ -237,6 +238,23 @@ export class EndpointSocket {
       return;
     }
     if (this.#ended) return;
+    // An engine reads a Blob before it sends it, and WebKit sends a close() made meanwhile first,
+    // dropping the frames queued behind the Blob: Blobs are read here, and what follows one waits.
+    if (message instanceof Blob || this.#queue) {
+      const next = (this.#queue ?? Promise.resolve())
+        .then(async () => this.#toSocket(message instanceof Blob ? await message.arrayBuffer() : message))
+        .catch(() => {});
+      this.#queue = next;
+      void next.then(() => {
+        if (this.#queue === next) this.#queue = null;
+      });
+      return;
+    }
+    this.#toSocket(message);
+  }
+
+  /** A frame or close request of the worker, in its turn. */
+  #toSocket(message: UpFrame | EndpointSocketClose): void {
     const ws = this.#ws;
     if (typeof message !== 'string' && !(message instanceof ArrayBuffer) && !(message instanceof Blob)) {
       if (!ws) this.#closeAsked = true;

@@ -499,3 +499,30 @@ test('only a socket that opened is recorded and fires connectionopen and connect
   ]));
   await noLiveWorkers();
 });
+
+test('frames sent before close() reach the server, in order, before the close', async () => {
+  const server = TestServer.create();
+  const handler = inlineHandler('flush', `${OPENED}
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const ws = await opened(new (endpointWebSocket('fac'))('ws://fac/flush'));
+        ws.send('one');
+        ws.send(new Uint8Array(3));
+        ws.send('two');
+        ws.send(new ArrayBuffer(70000));
+        ws.send(new Blob([new Uint8Array(5)]));
+        ws.send('three');
+        ws.close(4000, 'all sent');
+        report(ctx, 'closed', await closed(ws));
+      },
+    });
+  `);
+  const m = bed.manager({ endpoints: { fac: { kind: 'websocket', url: server.wsUrl('fac') } }, handlers: [handler] });
+  const session = m.synchronize();
+  expect((await bed.reports.phase(session.id, 'flush', 'closed')).value).toEqual({ code: 4000, reason: 'all sent', wasClean: true });
+  const [socket] = (await server.waitFor((s) => s.sockets.length === 1 && !s.sockets[0]!.open && s)).sockets;
+  expect(socket).toMatchObject({ received: ['one', { binary: 3 }, 'two', { binary: 70000 }, { binary: 5 }, 'three'], closeCode: 4000, closeReason: 'all sent' });
+  expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
+  await noLiveWorkers();
+});
