@@ -254,10 +254,9 @@ test('a socket that cannot connect for a reason the manager knows fires error ca
     defineHandler({
       items: () => [{ id: 'a', name: 'a' }],
       async synchronize(ids, ctx) {
-        const [broken, slow, badProtocols] = await Promise.all([
-          outcome(new (endpointWebSocket('broken'))('x')), outcome(new (endpointWebSocket('slow'))('ws://slow/')), outcome(new (endpointWebSocket('badProtocols'))('x')),
-        ]);
-        report(ctx, 'seen', { broken, slow, badProtocols });
+        const names = ['broken', 'slow', 'badProtocols', 'hangingUrl', 'throwingProtocols'];
+        const seen = await Promise.all(names.map((name) => outcome(new (endpointWebSocket(name))('ws://x/'))));
+        report(ctx, 'seen', Object.fromEntries(names.map((name, i) => [name, seen[i]])));
       },
     });
   `);
@@ -266,16 +265,23 @@ test('a socket that cannot connect for a reason the manager knows fires error ca
       broken: { kind: 'websocket', url: () => { throw new Error('no token today'); } },
       slow: { kind: 'websocket', url: server.wsUrl('slow'), connectTimeout: 500 },
       badProtocols: { kind: 'websocket', url: server.wsUrl('fac'), protocols: () => new Promise(() => {}), connectTimeout: 500 },
+      hangingUrl: { kind: 'websocket', url: () => new Promise(() => {}), connectTimeout: 500 },
+      throwingProtocols: { kind: 'websocket', url: server.wsUrl('fac'), protocols: () => { throw new Error('no protocols today'); } },
     },
     handlers: [handler],
   });
   const session = m.synchronize();
-  const { broken, slow, badProtocols } = (await bed.reports.phase(session.id, 'fails', 'seen')).value as Record<string, Record<string, unknown>[]>;
-  expect(badProtocols).toMatchObject([{ type: 'error', code: 'E_TIMEOUT', readyState: 3 }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
-  expect(badProtocols![0]!.message).toMatch(/Endpoint 'badProtocols': its protocols function did not answer within 500 ms/);
-  expect(broken).toMatchObject([{ type: 'error', code: 'E_FAIL', readyState: 3 }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
-  expect(broken![0]!.message).toMatch(/Endpoint 'broken': its url function/);
-  expect(slow).toMatchObject([{ type: 'error', code: 'E_TIMEOUT', readyState: 3 }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }]);
+  const seen = (await bed.reports.phase(session.id, 'fails', 'seen')).value as Record<string, Record<string, unknown>[]>;
+  const failed = (code: string) => [{ type: 'error', code, readyState: 3 }, { type: 'close', code: 1006, wasClean: false, readyState: 3 }];
+  expect(seen.badProtocols).toMatchObject(failed('E_TIMEOUT'));
+  expect(seen.badProtocols![0]!.message).toMatch(/Endpoint 'badProtocols': its protocols function did not answer within 500 ms/);
+  expect(seen.broken).toMatchObject(failed('E_FAIL'));
+  expect(seen.broken![0]!.message).toMatch(/Endpoint 'broken': its url function/);
+  expect(seen.slow).toMatchObject(failed('E_TIMEOUT'));
+  expect(seen.hangingUrl).toMatchObject(failed('E_TIMEOUT'));
+  expect(seen.hangingUrl![0]!.message).toMatch(/Endpoint 'hangingUrl': its url function did not answer within 500 ms/);
+  expect(seen.throwingProtocols).toMatchObject(failed('E_FAIL'));
+  expect(seen.throwingProtocols![0]!.message).toMatch(/Endpoint 'throwingProtocols': its protocols function failed: no protocols today/);
   expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
   await noLiveWorkers();
 });
@@ -524,5 +530,23 @@ test('frames sent before close() reach the server, in order, before the close', 
   const [socket] = (await server.waitFor((s) => s.sockets.length === 1 && !s.sockets[0]!.open && s)).sockets;
   expect(socket).toMatchObject({ received: ['one', { binary: 3 }, 'two', { binary: 70000 }, { binary: 5 }, 'three'], closeCode: 4000, closeReason: 'all sent' });
   expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
+  await noLiveWorkers();
+});
+
+test('in a module worker started from a file, a relative URL is shown resolved against the worker\'s URL, and reaches the same path below the endpoint', async () => {
+  const server = TestServer.create();
+  const m = bed.manager({
+    endpoints: { fac: { kind: 'websocket', url: `${server.wsUrl('fac')}?token=s3cret` } },
+    handlers: [{ id: 'relative', worker: () => new Worker(new URL('../../workers/fixtures/relative-url-handler.ts', import.meta.url), { type: 'module' }) }],
+  });
+  const session = m.synchronize();
+  const { urls, self } = (await bed.reports.phase(session.id, 'relative', 'urls')).value as { urls: string[]; self: string };
+  expect(self).toMatch(/^http.*\/workers\/fixtures\/relative-url-handler\.ts/);
+  const ws = (path: string) => new URL(path, self).href.replace(/^http/, 'ws');
+  expect(urls).toEqual([ws('doc-1'), ws('/doc-2?room=a'), ws('./sub/doc-3')]);
+  expect(urls[0]).toMatch(/\/workers\/fixtures\/doc-1$/);
+  expect((await session.done).handlers[0]!.outcome).toBe('succeeded');
+  const { sockets } = await server.waitFor((s) => s.sockets.length === 3 && s.sockets.every((k) => !k.open) && s);
+  expect(sockets.map((s) => [s.channel, s.query])).toEqual(expect.arrayContaining([['fac/doc-1', 'token=s3cret'], ['fac/doc-2', 'token=s3cret&room=a'], ['fac/sub/doc-3', 'token=s3cret']]));
   await noLiveWorkers();
 });
