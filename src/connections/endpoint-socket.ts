@@ -59,7 +59,7 @@ export class EndpointSocket {
   #ws: WebSocket | null = null;
   /** The path and query below the endpoint that the library gave: how messages name this socket. */
   readonly #target: string;
-  /** The worker asked to close before the socket existed. */
+  /** A close was asked (by the worker, its handler's end or the session's) before the socket opened or closed: not a failure to report. */
   #closeAsked = false;
   #opened = false;
   #ended = false;
