@@ -66,6 +66,9 @@ export class EndpointSocket {
   #closing: Promise<void> | null = null;
   #done: Promise<void>;
   #resolveDone!: () => void;
+  /** The worker said its handler's work ended (EndpointSocketHandlerEnded), after all it posted. */
+  #handlerEnded: Promise<void>;
+  #resolveHandlerEnded!: () => void;
   /** The worker acknowledged `closed` (its close event ran). */
   #seen: Promise<void>;
   #resolveSeen!: () => void;
@@ -86,6 +89,7 @@ export class EndpointSocket {
     this.port = port2;
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#seen = new Promise((resolve) => (this.#resolveSeen = resolve));
+    this.#handlerEnded = new Promise((resolve) => (this.#resolveHandlerEnded = resolve));
     port1.onmessage = (event: MessageEvent) => this.#fromWorker(event.data);
   }
 
@@ -104,10 +108,16 @@ export class EndpointSocket {
    * `timeout`: a worker that crashed never answers); idempotent (a second
    * call waits for the first).
    */
-  close(timeout: number): Promise<void> {
+  close(timeout: number, answered = false): Promise<void> {
     this.#closing ??= (async () => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)));
+      // The handler answered: what its worker posted on this port before its end (frames, its own
+      // close) goes first; it travels on this port, the answer on the worker's, which are not ordered.
+      if (answered && !this.#ended) {
+        await Promise.race([this.#handlerEnded, this.#done, limit]);
+        await Promise.race([this.#queue, limit]);
+      }
       if (!this.#ended) {
         const ws = this.#ws;
         // Before the socket exists (its url function still runs), it is never made.
@@ -229,6 +239,10 @@ export class EndpointSocket {
     const message = parseEndpointSocketUp(data);
     if (message === null) {
       if (!this.#ended) this.#invalid += 1;
+      return;
+    }
+    if (typeof message === 'object' && !(message instanceof ArrayBuffer) && !(message instanceof Blob) && message.type === 'handlerEnded') {
+      this.#resolveHandlerEnded();
       return;
     }
     if (typeof message === 'object' && !(message instanceof ArrayBuffer) && !(message instanceof Blob) && message.type === 'closedSeen') {

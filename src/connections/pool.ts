@@ -138,7 +138,7 @@ export class ConnectionPool {
    */
   handlerFinished(handlerId: string, answered = false): void {
     for (const entry of this.#entries.values()) entry.connection?.detachHandler?.(handlerId, answered);
-    for (const [socket, owner] of this.#sockets) if (owner === handlerId) void socket.close(this.#options.closeTimeout);
+    for (const [socket, owner] of this.#sockets) if (owner === handlerId) void socket.close(this.#options.closeTimeout, answered);
   }
 
   /** Names of the connections open now. */

@@ -13,7 +13,7 @@ export type UpFrame = string | ArrayBuffer | Blob;
 export type EndpointSocketDown = string | ArrayBuffer | EndpointSocketOpen | EndpointSocketDrained | EndpointSocketError | EndpointSocketClosed;
 
 /** Worker → manager. */
-export type EndpointSocketUp = UpFrame | EndpointSocketClose | EndpointSocketClosedSeen;
+export type EndpointSocketUp = UpFrame | EndpointSocketClose | EndpointSocketClosedSeen | EndpointSocketHandlerEnded;
 
 /** The socket opened: what the server chose. */
 export interface EndpointSocketOpen {
@@ -68,6 +68,16 @@ export interface EndpointSocketClosedSeen {
   type: 'closedSeen';
 }
 
+/**
+ * The handler's work ended (its synchronize() settled): every frame and close
+ * request of this socket the worker posted came before this. The manager
+ * closes the socket for the handler's end only after it, so a library's last
+ * frames and its own close are never overtaken.
+ */
+export interface EndpointSocketHandlerEnded {
+  type: 'handlerEnded';
+}
+
 /** The largest close reason a close frame carries, in UTF-8 bytes. */
 export const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -77,6 +87,7 @@ export function parseEndpointSocketUp(data: unknown): EndpointSocketUp | null {
   if (typeof data !== 'object' || data === null || Object.getPrototypeOf(data) !== Object.prototype) return null;
   const m = data as Record<string, unknown>;
   if (m.type === 'closedSeen') return { type: 'closedSeen' };
+  if (m.type === 'handlerEnded') return { type: 'handlerEnded' };
   if (m.type !== 'close' || typeof m.reason !== 'string' || typeof m.connecting !== 'boolean') return null;
   if (m.code !== null && !isCloseCode(m.code)) return null;
   if (new TextEncoder().encode(m.reason).byteLength > MAX_CLOSE_REASON_BYTES) return null;

@@ -76,6 +76,8 @@ export function endpointWebSocket(name: string | null = null): EndpointWebSocket
     #binaryType: BinaryType = 'blob';
     #buffered = 0;
     #port: MessagePort | null = null;
+    /** The handler's work ended (the manager is told on the port, after everything else). */
+    #handlerEnded = false;
     /** close() was called before the manager answered with the port. */
     #closeAsked: EndpointSocketUp | null = null;
     readonly #handlers = new Map<HandlerEvent, EventHandler>();
@@ -97,6 +99,11 @@ export function endpointWebSocket(name: string | null = null): EndpointWebSocket
       if (written !== '' && written !== '/') resolveInside(new URL(STAND_IN), written, endpoint, `new (${call})()`);
       this.#url = shown.href;
       this.#origin = shown.origin;
+      // Posted after every frame and close of this socket, so the manager's close for the handler's end overtakes none.
+      session.whenEnded(() => {
+        this.#handlerEnded = true;
+        this.#port?.postMessage({ type: 'handlerEnded' } satisfies EndpointSocketUp);
+      });
       session.coordinator.openSocket(endpoint, target, offered).then((outcome) => {
         const grant = unwrap(outcome);
         this.#adopt(grant.port);
@@ -165,6 +172,7 @@ export function endpointWebSocket(name: string | null = null): EndpointWebSocket
       this.#port = port;
       port.onmessage = (event: MessageEvent) => this.#fromManager(event.data as EndpointSocketDown);
       if (this.#closeAsked) port.postMessage(this.#closeAsked);
+      if (this.#handlerEnded) port.postMessage({ type: 'handlerEnded' } satisfies EndpointSocketUp);
     }
 
     #fromManager(message: EndpointSocketDown): void {
