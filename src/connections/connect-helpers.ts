@@ -11,9 +11,13 @@ export function checkOnline(name: string): void {
   }
 }
 
-/** A URL for messages: origin and path, without query or credentials (tokens live there). */
+/**
+ * An endpoint's URL for messages, which reach handlers: its origin alone.
+ * Credentials, a query and a path may hold tokens, and a handler never
+ * needs them (it names paths below the endpoint, which messages quote).
+ */
 export function describeUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
+  return `${url.protocol}//${url.host}`;
 }
 
 /**

@@ -111,7 +111,7 @@ export class FetchConnection implements Connection {
 
   async #probe(probe: string, signal: AbortSignal): Promise<void> {
     const url = resolveInside(this.#base, probe, this.name);
-    const what = `the probe ${describeUrl(url)}`;
+    const what = `the probe ${JSON.stringify(probe)} (at ${describeUrl(url)})`;
     const { headers } = await this.#headers([], signal);
     const { signal: limit, dispose } = linkSignals(signal, this.#endpoint.connectTimeout, `Endpoint '${this.name}': ${what}`);
     try {
@@ -119,12 +119,12 @@ export class FetchConnection implements Connection {
       await discard(response);
       this.#checkArrival(response, what, 'follow');
       if (!response.ok) {
-        throw new SyncError('E_FAIL', `Endpoint '${this.name}': the probe ${describeUrl(url)} answered ${response.status} ${response.statusText}; the endpoint is not available.`);
+        throw new SyncError('E_FAIL', `Endpoint '${this.name}': ${what} answered ${response.status} ${response.statusText}; the endpoint is not available.`);
       }
     } catch (cause) {
       if (SyncError.is(cause)) throw cause;
       if (limit.aborted) throw SyncError.is(limit.reason) ? limit.reason : new SyncError('E_ABORT', `Endpoint '${this.name}': connecting was aborted.`, { cause });
-      throw new SyncError('E_FAIL', `Endpoint '${this.name}': the probe ${describeUrl(url)} failed: ${causeMessage(cause)}.`, { cause });
+      throw new SyncError('E_FAIL', `Endpoint '${this.name}': ${what} failed: ${causeMessage(cause)}.`, { cause });
     } finally {
       dispose();
     }
@@ -230,7 +230,8 @@ export class FetchConnection implements Connection {
       try {
         if (this.#closed) throw new SyncError('E_ABORT', `Endpoint '${this.name}': the sync session ended, so the request was not sent.`);
         const url = resolveInside(this.#base, message.path, this.name);
-        what = `${message.method} ${describeUrl(url)}`;
+        // Named by the handler's own path: the endpoint's URL may hold a token in its path.
+        what = `${message.method} ${JSON.stringify(this.#relative(url))} (at ${describeUrl(url)})`;
         const { response, secrets } = await this.#attempts(url, message, running, what);
         if (response === null) {
           // As a browser's: status 0, no headers, no body, the request's URL.

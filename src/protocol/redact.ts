@@ -24,7 +24,11 @@ export function redactCredentials(text: string): string {
     TOKEN_SCHEMES.test(scheme) ? scheme + rest : scheme + rest + (query ?? '') + (fragment ?? ''));
 }
 
-/** The credentials, query and fragment of every URL in `text` removed: for text about an endpoint's own URLs. */
+/**
+ * Every URL in `text` cut to its scheme and host (no credentials, path,
+ * query or fragment): for text about an endpoint's own URLs, whose path may
+ * hold a token as well.
+ */
 export function redactUrls(text: string): string {
-  return text.replace(URL_IN_TEXT, (_all, scheme: string, rest: string) => scheme + rest);
+  return text.replace(URL_IN_TEXT, (_all, scheme: string, rest: string) => scheme + rest.split('/', 1)[0]!);
 }

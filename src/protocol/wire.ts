@@ -7,7 +7,7 @@
  * {@link fromWire}.
  */
 import { SyncError, isSyncErrorCode, type SyncErrorCode } from './sync-error.ts';
-import { redactCredentials } from './redact.ts';
+import { redactCredentials, redactUrls } from './redact.ts';
 
 /** An error as plain, structured-cloneable data. */
 export interface WireError {
@@ -28,13 +28,17 @@ const MAX_CAUSE_DEPTH = 8;
  * (a `DOMException` is an `Error` too). Messages and stacks lose the
  * credentials of any URL they quote and the query of any WebSocket URL
  * (redact.ts): whatever a connection's code missed never reaches a worker.
+ * A cause's message (an engine's error, which may quote an endpoint's whole
+ * URL) and its stack keep only the scheme and host of every URL in them.
  */
 export function toWire(error: unknown, depth = 0): WireError {
   if (error instanceof Error) {
-    const wire: WireError = { name: error.name, message: redactCredentials(error.message) };
+    const message = depth > 0 ? redactUrls(error.message) : redactCredentials(error.message);
+    const wire: WireError = { name: error.name, message };
     const code = (error as { code?: unknown }).code;
     if (isSyncErrorCode(code)) wire.code = code;
-    if (typeof error.stack === 'string') wire.stack = redactCredentials(error.stack);
+    // An engine's stack may repeat its message in other words: a cause's stack is cut the same way (its frames name only the origin then).
+    if (typeof error.stack === 'string') wire.stack = depth > 0 ? redactUrls(error.stack) : redactCredentials(error.stack);
     if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) wire.cause = toWire(error.cause, depth + 1);
     return wire;
   }

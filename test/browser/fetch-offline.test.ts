@@ -121,7 +121,7 @@ test.runIf(HAS_CDP)('a request whose network fails while the browser is offline 
   const r = await step(session.id, 3);
   expect(r.ok).toBe(false);
   expect(r.error?.code).toBe('E_OFFLINE');
-  expect(r.error?.message).toMatch(/'api': GET .*\/notes failed: the browser is offline/);
+  expect(r.error?.message).toMatch(/'api': GET "notes" \(at [^)]*\) failed: the browser is offline/);
   await session.done;
   expect((await server.state()).requests.map((x) => x.path)).toEqual(['health']);
   await noLiveWorkers();
@@ -180,7 +180,7 @@ test('a request whose network fails while the browser says it is offline rejects
   const r = await step(session.id, 3);
   expect(r.ok).toBe(false);
   expect(r.error?.code).toBe('E_OFFLINE');
-  expect(r.error?.message).toMatch(/'api': GET .*\/notes failed: the browser is offline/);
+  expect(r.error?.message).toMatch(/'api': GET "notes" \(at [^)]*\) failed: the browser is offline/);
   await session.done;
   // One attempt of notes reached the server and was cut; none was retried.
   expect((await server.state()).requests.map((x) => x.path)).toEqual(['health', 'notes']);

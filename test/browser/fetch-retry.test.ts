@@ -126,7 +126,7 @@ test('retries give up after the configured count: the handler gets the last resp
   const failed = await step(second.session.id, 1);
   expect(failed.ok).toBe(false);
   expect(failed.error?.code).toBe('E_FAIL');
-  expect(failed.error?.message).toMatch(/'api': GET .*\/notes failed \(3 attempts\)/);
+  expect(failed.error?.message).toMatch(/'api': GET "notes" \(at [^)]*\) failed \(3 attempts\)/);
   expect((await cut.state()).requests.map((r) => [r.path, r.aborted])).toEqual([['notes', true], ['notes', true], ['notes', true]]);
 
   // retry: false turns it off.

@@ -187,6 +187,6 @@ test('retries give up after the configured count: the handler gets the last resp
   const failed = await step(bed, session, 2);
   assert.equal(failed.ok, false);
   assert.equal(failed.error?.code, 'E_FAIL');
-  assert.match(failed.error!.message, /'api': GET .*\/changes failed \(3 attempts\)/);
+  assert.match(failed.error!.message, /'api': GET "changes" \(at [^)]*\) failed \(3 attempts\)/);
   assert.deepEqual(requests.filter((r) => r.path === 'changes').map((r) => r.aborted), [true, true, true]);
 });

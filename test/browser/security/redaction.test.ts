@@ -4,7 +4,7 @@
 // fetch (the engine's own message quotes the URL), their causes and stacks.
 import { expect, test } from 'vitest';
 import { TestServer } from '../../fixtures/server.ts';
-import { noLiveWorkers, scripted, testBed } from '../../fixtures/harness.ts';
+import { inlineHandler, noLiveWorkers, scripted, testBed } from '../../fixtures/harness.ts';
 
 const bed = testBed();
 
@@ -60,9 +60,53 @@ test('no error a handler receives quotes URL credentials or the query of a url f
     expect(text).not.toContain(`${user}:`);
     expect(text).not.toContain(token);
   }
-  expect(failures[0]!.error!.message).toContain(`/t/${server.tenant}/ws/refused`);
-  expect(failures[4]!.error!.message).toContain(`/t/${server.tenant}/api/notes`);
+  // The endpoint is named by its origin, a request by the handler's own path; the endpoint's path (which may hold a token too) never.
+  expect(failures[0]!.error!.message).toContain(`ws://${location.host} `);
+  expect(failures[4]!.error!.message).toContain('GET "notes?since=1"');
+  for (const f of failures) expect(JSON.stringify(f.error)).not.toContain(server.tenant);
   // Nothing reached the server over fetch: the engine refused every such request.
   expect((await server.state()).requests).toEqual([]);
+  await noLiveWorkers();
+});
+
+test('an endpoint URL\'s path (where a token may live) is in no error a handler gets: fetch channel, endpointFetch, the probe and a shared WebSocket name the origin and the handler\'s own path', async () => {
+  const server = TestServer.create();
+  // The tenant is a segment of every endpoint URL's path here: it stands for a token in the path.
+  const secret = server.tenant;
+  const handler = inlineHandler('lib', `
+    const seen = (e) => ({ code: e?.cause?.code ?? e?.code, message: String(e?.message), cause: String(e?.cause?.message ?? '') });
+    defineHandler({
+      items: () => [{ id: 'a', name: 'a' }],
+      async synchronize(ids, ctx) {
+        const out = {};
+        const api = await ctx.establishConnection('api', 'fetch');
+        await fetch(ctx.cookie.faults, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiReset: { count: 2, paths: ['notes'] } }) });
+        out.channel = await api.fetch('notes').then(() => 'resolved', seen);
+        out.facade = await endpointFetch('api')('http://api/notes').then(() => 'resolved', seen);
+        out.probe = await ctx.establishConnection('probed', 'fetch').then(() => 'resolved', seen);
+        out.socket = await ctx.establishConnection('live', 'websocket').then(() => 'resolved', seen);
+        report(ctx, 'seen', out);
+      },
+    });
+  `);
+  const m = bed.manager({
+    endpoints: {
+      api: { kind: 'fetch', url: server.apiUrl, retry: false },
+      probed: { kind: 'fetch', url: server.apiUrl, probe: 'no-such-route' },
+      live: { kind: 'websocket', url: server.wsUrl('live'), reconnect: false },
+    },
+    handlers: [handler],
+  });
+  await server.faults({ refuse: ['live'] });
+  const session = m.synchronize({ cookie: { faults: `${location.origin}/__syncmgr/t/${server.tenant}/faults` } });
+  const { value } = await bed.reports.phase(session.id, 'lib', 'seen');
+  expect(value).toMatchObject({
+    channel: { code: 'E_FAIL', message: expect.stringContaining('GET "notes"') },
+    facade: { code: 'E_FAIL', message: expect.stringContaining('GET "notes"') },
+    probe: { code: 'E_FAIL', message: expect.stringContaining('"no-such-route"') },
+    socket: { code: 'E_FAIL', message: expect.stringContaining(location.host) },
+  });
+  expect(JSON.stringify(value)).not.toContain(secret);
+  await session.done;
   await noLiveWorkers();
 });
