@@ -14,7 +14,7 @@
  * p10 and p90, the run medians and their spread, and the ratio to the
  * baseline (computed per run, within the run's alternating pairs).
  *
- *   npm run bench [-- --engine chromium|firefox|all] [--runs 3] [--quick] [--cases 1,2,4] [--out file]
+ *   npm run bench [-- --engine chromium|firefox|all] [--runs 3] [--quick] [--cases 1,2,4,10] [--out file]
  *
  * Chromium writes bench/results.json, Firefox bench/results-firefox.json. What
  * an engine cannot measure is "n/a" in its table, with the reason in the file.
@@ -82,6 +82,10 @@ const QUICK: Plan = {
 };
 
 const SOCKET_VIAS: SocketVia[] = ['direct', 'channel', 'relay'];
+/** Case 10: an `endpointWebSocket('ws')` instance against the worker's own socket, the channel as the reference. */
+const FACADE_VIAS: SocketVia[] = ['direct', 'facade', 'channel'];
+type FacadeFlow = 'ws64-down' | 'ws64-up';
+const FACADE_FLOWS: FacadeFlow[] = ['ws64-down', 'ws64-up'];
 const FETCH_VIAS: FetchVia[] = ['direct-whole', 'channel-auto-whole', 'channel-whole', 'direct-chunks', 'channel-stream-chunks'];
 type Flow = 'ws64-down' | 'ws64-up' | 'small-down' | 'small-up';
 /** Case 5: workers by hand (raw; runtime: loading the handler runtime), sessions with storage in memory and in IndexedDB (the default). */
@@ -119,6 +123,8 @@ interface RunData {
   rendererPid: number;
   rtt: Record<SocketVia, number[]>;
   flows: Record<Flow, Record<SocketVia, FlowRep[]>>;
+  /** Case 10's own rounds (cases 1 and 2 keep theirs): the round trip and the 64 KiB flows of FACADE_VIAS. */
+  facade: { rtt: Record<SocketVia, number[]>; flows: Record<FacadeFlow, Record<SocketVia, FlowRep[]>> };
   fetch: Record<FetchVia, FetchResult[]>;
   sessions: Record<string, Record<SessionVariant, number[]> & { libraryLongTasks: number[] }>;
   establish: { first: number[]; repeat: number[]; repeatWarm: number[]; rawOpen: number[]; openSockets: number[] };
@@ -161,13 +167,17 @@ class Run {
     this.page = page;
     this.plan = plan;
     this.load = load;
-    const bySocket = <T>(make: () => T) => Object.fromEntries(SOCKET_VIAS.map((v) => [v, make()])) as Record<SocketVia, T>;
+    const bySocket = <T>(make: () => T) => Object.fromEntries([...SOCKET_VIAS, 'facade'].map((v) => [v, make()])) as Record<SocketVia, T>;
     this.data = {
       run,
       startedAt: new Date().toISOString(),
       rendererPid: 0,
       rtt: bySocket(() => []),
       flows: Object.fromEntries(FLOWS.map((f) => [f, bySocket<FlowRep[]>(() => [])])) as Record<Flow, Record<SocketVia, FlowRep[]>>,
+      facade: {
+        rtt: bySocket(() => []),
+        flows: Object.fromEntries(FACADE_FLOWS.map((f) => [f, bySocket<FlowRep[]>(() => [])])) as Record<FacadeFlow, Record<SocketVia, FlowRep[]>>,
+      },
       fetch: Object.fromEntries(FETCH_VIAS.map((v) => [v, []])) as unknown as Record<FetchVia, FetchResult[]>,
       sessions: {},
       establish: { first: [], repeat: [], repeatWarm: [], rawOpen: [], openSockets: [] },
@@ -249,7 +259,7 @@ class Run {
     return this.page.call<T>('command', handlerId, cmd);
   }
 
-  // ---- cases 1–4 share one session of handler h0, which holds every variant's socket ----
+  // ---- cases 1–4 and 10 share one session of handler h0, which holds every variant's socket ----
 
   async socketAndFetchCases(cases: Set<number>): Promise<void> {
     await this.page.call('openServe', ['h0']);
@@ -257,6 +267,7 @@ class Run {
     await this.command({ op: 'open-direct', url: '/t/bench/ws/bench' });
     await this.page.call('attachRelay', 'h0', '/t/bench/ws/bench');
     await this.command({ op: 'establish', name: 'api', kind: 'fetch' });
+    if (cases.has(10)) await this.command({ op: 'open-facade', name: 'ws', path: '/' });
     if (cases.has(1)) await this.rtt();
     if (cases.has(2) || cases.has(7)) {
       await this.flow('ws64-down');
@@ -266,34 +277,41 @@ class Run {
       await this.flow('small-down');
       await this.flow('small-up');
     }
+    if (cases.has(10)) {
+      await this.rtt(FACADE_VIAS, this.data.facade.rtt, '10 endpointWebSocket round trip');
+      for (const flow of FACADE_FLOWS) await this.flow(flow, FACADE_VIAS, this.data.facade.flows[flow], '10 endpointWebSocket');
+    }
     if (cases.has(4)) await this.fetch();
     await this.page.call('closeServe');
     await this.page.call('closeRelay');
   }
 
-  async rtt(): Promise<void> {
+  /** Case 1 (and case 10 with its own variants and store): warm-up, then quiet rounds of alternating variants. */
+  async rtt(vias = SOCKET_VIAS, store = this.data.rtt, title = '1 WebSocket round trip'): Promise<void> {
     const { warmup, rounds, perRound, size } = this.plan.rtt;
-    progress('1 WebSocket round trip');
-    for (const via of SOCKET_VIAS) await this.command({ op: 'rtt', via, count: warmup, size });
+    progress(title);
+    for (const via of vias) await this.command({ op: 'rtt', via, count: warmup, size });
     for (let r = 0; r < rounds; r++) {
       const samples = await this.round(true, async () => {
         const got: [SocketVia, number[]][] = [];
-        for (const via of rotate(SOCKET_VIAS, r)) got.push([via, await this.command<number[]>({ op: 'rtt', via, count: perRound, size })]);
+        for (const via of rotate(vias, r)) got.push([via, await this.command<number[]>({ op: 'rtt', via, count: perRound, size })]);
         return got;
       });
-      for (const [via, s] of samples) this.data.rtt[via].push(...s);
+      for (const [via, s] of samples) store[via].push(...s);
     }
   }
 
-  async flow(flow: Flow): Promise<void> {
+  /** Cases 2, 3 and 7 (and case 10 with its own variants and store). */
+  async flow(flow: Flow, vias = SOCKET_VIAS, store = this.data.flows[flow], title = flow.startsWith('ws64') ? '2' : '3'): Promise<void> {
     const p = flow.startsWith('ws64') ? this.plan.ws64 : this.plan.small;
     const op = flow.endsWith('down') ? 'down' : 'up';
-    progress(`${flow.startsWith('ws64') ? '2' : '3'} ${flow}: ${p.count} × ${p.size} B`);
+    progress(`${title} ${flow}: ${p.count} × ${p.size} B`);
     for (let r = -p.warmup; r < p.reps; r++) {
       const reps = await this.round(r >= 0, async () => {
         const got: [SocketVia, FlowRep][] = [];
-        for (const via of rotate(SOCKET_VIAS, r)) {
-          const key = `${flow} ${via}`;
+        for (const via of rotate(vias, r)) {
+          // Case 10's keys carry its title, so that a channel failing in case 2 does not skip it there.
+          const key = vias === SOCKET_VIAS ? `${flow} ${via}` : `${title} ${flow} ${via}`;
           if (this.data.failed[key]) continue;
           const cpu0 = this.mainCpu();
           const task0 = await this.page.taskDuration();
@@ -314,7 +332,7 @@ class Run {
         }
         return got;
       });
-      if (r >= 0) for (const [via, rep] of reps) this.data.flows[flow][via].push(rep);
+      if (r >= 0) for (const [via, rep] of reps) store[via].push(rep);
     }
   }
 
@@ -483,7 +501,7 @@ function failures(runs: RunData[], key: string): string | null {
 function buildRows(runs: RunData[], plan: Plan, cases: Set<number>, unavailable: Partial<Record<Metric, string>>): Row[] {
   const rows: Row[] = [];
   const longest = (perRun: number[]) => (unavailable.longTasks ? 'longest task n/a' : `longest task ${perRun.map((v) => v.toFixed(0)).join(' / ')} ms`);
-  const label: Record<SocketVia, string> = { direct: 'socket in the worker (baseline)', channel: 'syncmgr channel', relay: 'hand-written relay (reference)' };
+  const label: Record<SocketVia, string> = { direct: 'socket in the worker (baseline)', channel: 'syncmgr channel', relay: 'hand-written relay (reference)', facade: "endpointWebSocket('ws') instance" };
   if (cases.has(1)) {
     const c = '1 WS round trip, 100 B';
     const by = Object.fromEntries(SOCKET_VIAS.map((v) => [v, row(c, label[v], 'µs', runs.map((r) => r.rtt[v].map((ms) => ms * 1000)))])) as Record<SocketVia, Row>;
@@ -544,6 +562,37 @@ function buildRows(runs: RunData[], plan: Plan, cases: Set<number>, unavailable:
         }
         rows.push(r);
       }
+    }
+  }
+  if (cases.has(10)) {
+    // Case 10: cases 1 and 2 with the facade in the channel's place (the same targets), the channel in the same rounds as the reference.
+    const c = '10 endpointWebSocket round trip, 100 B';
+    const by = Object.fromEntries(FACADE_VIAS.map((v) => [v, row(c, v === 'channel' ? 'syncmgr channel (reference)' : label[v], 'µs', runs.map((r) => r.facade.rtt[v].map((ms) => ms * 1000)))])) as Record<SocketVia, Row>;
+    const delta = (v: SocketVia) => median(by[v].runs.map((x, i) => x - by.direct.runs[i]!));
+    by.facade.ratio = ratioOf(by.facade, by.direct, 'direct');
+    by.channel.ratio = ratioOf(by.channel, by.direct, 'direct');
+    by.facade.extra = `+${delta('facade').toFixed(0)} µs; ${ratioOf(by.facade, by.channel, 'channel')!.value.toFixed(2)}× the channel`;
+    by.channel.extra = `+${delta('channel').toFixed(0)} µs`;
+    by.facade.target = '≤ 1.6× and ≤ +150 µs';
+    by.facade.pass = by.facade.ratio!.value <= 1.6 && delta('facade') <= 150;
+    rows.push(by.direct, by.facade, by.channel);
+    for (const flow of FACADE_FLOWS) {
+      const p = plan.ws64;
+      const rate = (ms: number) => (p.count * p.size) / MiB / (ms / 1000);
+      const fc = `10 endpointWebSocket 64 KiB frames, ${(p.count * p.size) / MiB} MiB, ${flow.endsWith('down') ? 'server → worker' : 'worker → server'}`;
+      const f = Object.fromEntries(FACADE_VIAS.map((v) => [v, row(fc, v === 'channel' ? 'syncmgr channel (reference)' : label[v], 'MiB/s', runs.map((r) => r.facade.flows[flow][v].map((x) => rate(x.ms))))])) as Record<SocketVia, Row>;
+      f.facade.ratio = ratioOf(f.facade, f.direct, 'direct');
+      f.channel.ratio = ratioOf(f.channel, f.direct, 'direct');
+      f.facade.extra = `${ratioOf(f.facade, f.channel, 'channel')!.value.toFixed(2)}× the channel`;
+      f.facade.target = '≥ 0.85×';
+      f.facade.pass = f.facade.ratio!.value >= 0.85;
+      const failed = failures(runs, `10 endpointWebSocket ${flow} channel`);
+      if (failed) {
+        delete f.channel.ratio;
+        f.channel.extra = failed;
+        delete f.facade.extra;
+      }
+      rows.push(f.direct, f.facade, f.channel);
     }
   }
   if (cases.has(4)) {
@@ -675,7 +724,7 @@ interface Args {
 const USAGE = 'usage: npm run bench [-- --engine chromium|firefox|all] [--runs N] [--quick] [--cases 1,2,…] [--quiet-wait S] [--out file]';
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { engines: ['chromium'], runs: 3, quick: false, cases: new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]), out: null, quietWait: 30 };
+  const args: Args = { engines: ['chromium'], runs: 3, quick: false, cases: new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), out: null, quietWait: 30 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') args.quick = true;
@@ -786,7 +835,7 @@ async function runEngine(engine: Engine, args: Args, plan: Plan, origin: string)
       };
       const r = new Run(browser, page, plan, load, run, args.quietWait * 1000);
       await r.findRenderer();
-      if ([1, 2, 3, 4, 7].some((c) => args.cases.has(c))) await r.socketAndFetchCases(args.cases);
+      if ([1, 2, 3, 4, 7, 10].some((c) => args.cases.has(c))) await r.socketAndFetchCases(args.cases);
       if (args.cases.has(6)) await r.establish();
       if (args.cases.has(5)) await r.sessions();
       if (args.cases.has(8)) await r.flood();

@@ -12,7 +12,9 @@ export type SocketVia =
   /** A WebSocket the worker opened itself: the raw platform baseline. */
   | 'direct'
   /** A hand-written relay: a WebSocket on the main thread bridged to a MessagePort, ArrayBuffers transferred both ways. */
-  | 'relay';
+  | 'relay'
+  /** An `endpointWebSocket(name)` instance: a dedicated socket the manager opens and relays over a MessagePort (case 10). */
+  | 'facade';
 
 /** How a handler fetches, and how it reads the body. */
 export type FetchVia =
@@ -39,6 +41,7 @@ export type BenchCookie =
 export type Command<P> =
   | { op: 'establish'; name: string; kind: 'websocket' | 'fetch' }
   | { op: 'open-direct'; url: string }
+  | { op: 'open-facade'; name: string; path: string }
   | { op: 'attach-relay'; port: P }
   | { op: 'rtt'; via: SocketVia; count: number; size: number }
   | { op: 'down'; via: SocketVia; count: number; size: number }
@@ -63,7 +66,7 @@ export type WorkerMessage =
 
 /** Answer of `rtt`: one sample per round trip, in milliseconds. */
 export type RttResult = number[];
-/** Answer of `down`, `up`, `establish`, `open-direct`, `progress`: milliseconds. */
+/** Answer of `down`, `up`, `establish`, `open-direct`, `open-facade`, `progress`: milliseconds. */
 export type TimeResult = number;
 /** Answer of `fetch`. */
 export interface FetchResult {

@@ -7,7 +7,7 @@
  * platform), and a hand-written main-thread relay. Every loop is timed here,
  * on the side that starts it.
  */
-import { defineHandler, type FetchChannel, type HandlerContext, type WebSocketChannel } from '../../src/handler.ts';
+import { defineHandler, endpointWebSocket, type FetchChannel, type HandlerContext, type WebSocketChannel } from '../../src/handler.ts';
 import type { BenchCookie, Command, CommandMessage, FetchResult, FetchVia, FloodResult, SocketVia, WorkerMessage } from '../shared/protocol.ts';
 
 type Frame = string | ArrayBuffer;
@@ -43,6 +43,16 @@ function directPipe(ws: WebSocket): Pipe {
   return { send: (frame) => ws.send(frame) };
 }
 
+/** The facade's socket: a WHATWG WebSocket as far as this code can tell, used exactly as the direct one is. */
+function facadePipe(ws: WebSocket): Pipe {
+  ws.addEventListener('message', (event) => deliver(event.data as Frame));
+  ws.addEventListener('close', (event) => {
+    pipes.delete('facade');
+    abort(new Error(`the facade socket closed with ${event.code} (${event.reason})`));
+  });
+  return { send: (frame) => ws.send(frame) };
+}
+
 function relayPipe(port: MessagePort): Pipe {
   port.onmessage = (event) => deliver(event.data as Frame);
   return { send: (frame) => port.postMessage(frame, typeof frame === 'string' ? [] : [frame]) };
@@ -54,12 +64,12 @@ function pipe(via: SocketVia): Pipe {
   return p;
 }
 
-function openDirect(url: string): Promise<WebSocket> {
+function openDirect(url: string, Socket: typeof WebSocket = WebSocket): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new Socket(url);
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => resolve(ws);
-    ws.onclose = (event) => reject(new Error(`direct socket closed with ${event.code} before it opened`));
+    ws.onclose = (event) => reject(new Error(`${Socket === WebSocket ? 'direct' : 'facade'} socket closed with ${event.code} before it opened`));
   });
 }
 
@@ -226,6 +236,14 @@ async function run(command: Command<MessagePort>, ctx: HandlerContext): Promise<
       const ws = await openDirect(new URL(command.url, location.href).href.replace(/^http/, 'ws'));
       const ms = performance.now() - t0;
       pipes.set('direct', directPipe(ws));
+      return ms;
+    }
+    case 'open-facade': {
+      // The class is made and the instance constructed inside the timing, as a library constructing its socket does.
+      const t0 = performance.now();
+      const ws = await openDirect(command.path, endpointWebSocket(command.name));
+      const ms = performance.now() - t0;
+      pipes.set('facade', facadePipe(ws));
       return ms;
     }
     case 'attach-relay':
