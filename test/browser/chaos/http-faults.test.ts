@@ -60,7 +60,7 @@ test('a storm of cut connections: 4 attempts, then E_FAIL naming the endpoint an
   const run = start(bed, { steps: [establish, { op: 'fetch', on: 'api', path: 'notes' }] }, { endpoints: api(server) });
   const failed = await run.step(1);
   expect([failed.ok, failed.error?.code]).toEqual([false, 'E_FAIL']);
-  expect(failed.error?.message).toMatch(/'api': GET .*notes failed \(4 attempts\)/);
+  expect(failed.error?.message).toMatch(/'api': GET "notes" \(at [^)]*\) failed \(4 attempts\)/);
   await ended(run.session, server);
   expect((await server.state()).requests.map((r) => [r.path, r.aborted])).toEqual(Array(4).fill(['notes', true]));
 });
