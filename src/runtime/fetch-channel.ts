@@ -191,7 +191,7 @@ export class FetchChannel {
   detach(reason: Error): void {
     if (this.#closed) return;
     this.#port.postMessage({ type: 'detach' } satisfies FetchUp);
-    this.#end(reason);
+    this.#end(reason, false);
   }
 
   #post(message: FetchUp): void {
@@ -248,7 +248,8 @@ export class FetchChannel {
     running.signal?.removeEventListener('abort', running.onAbort);
   }
 
-  #end(reason: Error): void {
+  /** `closePort`: false right after `detach` was posted, which Firefox would drop from a port closed at once (the manager closes its end on arrival). */
+  #end(reason: Error, closePort = true): void {
     this.#closed = reason;
     for (const [id, running] of [...this.#running]) {
       this.#settle(id);
@@ -257,7 +258,7 @@ export class FetchChannel {
     }
     this.#running.clear();
     this.#port.onmessage = null;
-    this.#port.close();
+    if (closePort) this.#port.close();
   }
 }
 

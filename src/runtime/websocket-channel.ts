@@ -237,7 +237,7 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
     this.#batcher.flush();
     this.#port.postMessage({ type: 'detach' });
     this.#detached = true;
-    this.#end({ code: 1000, reason: 'the handler finished', wasClean: true, unsent: [] });
+    this.#end({ code: 1000, reason: 'the handler finished', wasClean: true, unsent: [] }, false);
   }
 
   /** Detaches this handler from the connection; the shared socket stays open. Idempotent. */
@@ -246,7 +246,7 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
     this.#batcher.flush();
     this.#port.postMessage({ type: 'detach' });
     this.#detached = true;
-    this.#end({ code: 1000, reason: 'channel closed by the handler', wasClean: true, unsent: this.#returnQueue() });
+    this.#end({ code: 1000, reason: 'channel closed by the handler', wasClean: true, unsent: this.#returnQueue() }, false);
   }
 
   /** Messages from now on, until the channel closes. */
@@ -394,12 +394,17 @@ export class WebSocketChannel extends typedEventTarget<WebSocketChannelEventMap>
     if (this.readyState !== WebSocketChannel.CLOSED) this.dispatchEvent(new MessageEvent('message', { data: frame }));
   }
 
-  #end(init: ChannelCloseInit): void {
+  /**
+   * `closePort`: false right after this end posted `detach`, which Firefox
+   * would drop from a port closed at once; the manager closes its end when
+   * the detach arrives, and this one is collected.
+   */
+  #end(init: ChannelCloseInit, closePort = true): void {
     this.#ended = true;
     clearTimeout(this.#receivedTimer);
     this.#receivedTimer = undefined;
     this.#port.onmessage = null;
-    this.#port.close();
+    if (closePort) this.#port.close();
     this.#inFlight = 0;
     this.#wakeSenders();
     this.dispatchEvent(new ChannelCloseEvent(init));

@@ -142,6 +142,8 @@ test('a 401 runs onUnauthorized once and the request is retried once with fresh 
   void bed.reports; // listening before the session starts
   let token = 1;
   let hookCalls = 0;
+  /** While set, what onUnauthorized waits for before it ends (else 50 ms). */
+  let whileRunning: (() => Promise<void>) | null = null;
   let headerCalls = 0;
   const auth = {
     headers: async () => {
@@ -150,7 +152,7 @@ test('a 401 runs onUnauthorized once and the request is retried once with fresh 
     },
     onUnauthorized: async () => {
       hookCalls += 1;
-      await new Promise((r) => setTimeout(r, 50));
+      await (whileRunning?.() ?? new Promise((r) => setTimeout(r, 50)));
       token += 1;
     },
   };
@@ -171,8 +173,13 @@ test('a 401 runs onUnauthorized once and the request is retried once with fresh 
   expect(hookCalls).toBe(2);
   expect((await denied.state()).requests.map((r) => [r.status, r.headers.authorization])).toEqual([[401, 'Bearer t2'], [401, 'Bearer t3']]);
 
-  // Two requests answered 401 at the same time share one onUnauthorized call.
+  // Two requests answered 401 at the same time share one onUnauthorized call: it runs until the
+  // server has answered both (and a moment more for the second answer to reach the manager).
   const both = TestServer.create();
+  whileRunning = async () => {
+    await both.waitFor((s) => s.requests.filter((r) => r.status === 401).length === 2);
+    await new Promise((r) => setTimeout(r, 500));
+  };
   await both.faults({ apiFail: { status: 401, count: 2, paths: ['notes'] } });
   const third = await run({ url: both.apiUrl, retry: FAST, ...auth }, [
     { op: 'fetch', on: 'api', path: 'notes', noAwait: true },
