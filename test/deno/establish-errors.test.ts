@@ -155,7 +155,7 @@ test('a server that is not there: the websocket and a fetch endpoint with a prob
   const session = m.synchronize({ cookie: { scripts: { 'away-h': { steps: [{ op: 'establish', name: 'live' }, { op: 'establish', name: 'api' }] } } } });
   const result = await session.done;
 
-  const causes: [string, RegExp][] = [['live', /could not connect \(close code 1006\)/], ['api', /the probe \S+\/health failed: fetch failed/]];
+  const causes: [string, RegExp][] = [['live', /could not connect \(close code 1006\)/], ['api', /the probe "health" \(at http:\/\/127\.0\.0\.1:\d+\) failed: fetch failed/]];
   for (const [i, [name, cause]] of causes.entries()) {
     const { code, message } = await refusal(bed, session.id, 'away-h', i);
     assert.equal(code, 'E_FAIL');
