@@ -34,14 +34,22 @@ async function serverCopy(tenant: string, url: string): Promise<Edits> {
   return (await res.json()) as Edits;
 }
 
-test('two handlers and the server converge on a document through automerge-repo\'s own sync server, over sockets the manager opens', { timeout: 90_000 }, async () => {
+/** How long a handler worker may take to call defineHandler(). */
+const READY_MS = 45_000;
+
+test('two handlers and the server converge on a document through automerge-repo\'s own sync server, over sockets the manager opens', { timeout: 150_000 }, async () => {
   const tenant = crypto.randomUUID();
   const created = await fetch(`/interop/automerge/${tenant}/create`, { method: 'POST', body: 'from server' });
   const { url } = (await created.json()) as { url: string };
   const [a, b] = [`am-a-${tenant}`, `am-b-${tenant}`];
   const m = bed.manager({
     endpoints: { automerge: { kind: 'websocket', url: `${location.origin.replace(/^http/, 'ws')}/interop/automerge/${tenant}` } },
-    handlers: [{ id: a, name: 'Automerge A', worker: automergeWorker }, { id: b, name: 'Automerge B', worker: automergeWorker }],
+    // The first worker loads automerge-repo and Automerge's WebAssembly through Vite, which on a busy
+    // machine has taken Firefox more than the default ready time (10 s); the test's own bound stays above this.
+    handlers: [
+      { id: a, name: 'Automerge A', worker: automergeWorker, timeouts: { ready: READY_MS } },
+      { id: b, name: 'Automerge B', worker: automergeWorker, timeouts: { ready: READY_MS } },
+    ],
   });
 
   // Both handlers edit the document at once; each waits until the server has what it has.
