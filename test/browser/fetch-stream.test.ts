@@ -368,14 +368,14 @@ function collectGarbage(): void {
 test("an abort reaches the network after the page's garbage collector ran, before the response and mid-stream (WebKit dropped the aborts of collected Requests)", { timeout: 60_000 }, async () => {
   const reports = bed.reports;
   const server = TestServer.create();
+  // One request waiting for its response and one mid-stream: each holds one of the browser's few
+  // connections to the host, which the test's own requests to the server's control API share.
   const { session } = start({ url: server.apiUrl }, [
     { op: 'fetch', on: 'api', path: 'slow?ms=120000&c=1', noAwait: true },
-    { op: 'fetch', on: 'api', path: 'slow?ms=120000&c=2', noAwait: true },
-    { op: 'fetch', on: 'api', path: 'slow?ms=120000&c=3', noAwait: true },
     { op: 'fetch-stream', on: 'api', path: HELD, responseBody: 'stream', afterFirstChunk: 'wait' },
   ]);
   await reports.wait((r) => r.sessionId === session.id && r.phase === 'first-chunk', 15_000);
-  await server.waitFor((s) => s.requests.length === 4, 15_000);
+  await server.waitFor((s) => s.requests.length === 2, 15_000);
   for (let round = 0; round < 3; round++) {
     collectGarbage();
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -384,9 +384,7 @@ test("an abort reaches the network after the page's garbage collector ran, befor
   session.cancel();
   await session.done;
   const records = await server.waitFor((s) => (s.requests.every((r) => r.aborted) ? s.requests : null), 15_000);
-  expect(records.map((r) => [r.path, r.aborted, r.finished])).toEqual([
-    ['slow', true, false], ['slow', true, false], ['slow', true, false], ['bytes', true, false],
-  ]);
+  expect(records.map((r) => [r.path, r.aborted, r.finished])).toEqual([['slow', true, false], ['bytes', true, false]]);
   await noLiveWorkers();
 });
 
