@@ -15,15 +15,12 @@
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { unwrap } from '../protocol/wire.ts';
-import { resolveInside } from '../protocol/path.ts';
 import type { FetchResponseMessage } from '../protocol/fetch-messages.ts';
 import type { ChannelGrant } from '../protocol/worker-api.ts';
+import { SCHEME, checkWrittenPath } from './library-url.ts';
 import { activeSession, resolveEndpoint, type ActiveSession } from './active-session.ts';
 import { FetchChannel, type FetchInit } from './fetch-channel.ts';
 
-const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
-/** A URL's scheme and authority (`http://host:port`), which name no path. */
-const AUTHORITY = /^[a-zA-Z][a-zA-Z0-9+.-]*:(?:\/\/[^/?#\\]*)?/;
 /** Where a URL without a scheme is read, to take its path and query (never contacted). */
 const STAND_IN = 'http://endpoint.invalid/';
 
@@ -71,8 +68,7 @@ export function endpointFetch(name: string | null = null, options: EndpointFetch
     const { shown, target } = readUrl(href, call);
     // The path as the library wrote it (before the URL parser resolves dots) is held to the
     // channel's rules, so an escape is refused here; the manager checks the parsed path again.
-    const written = (SCHEME.test(href) ? href.replace(AUTHORITY, '') : href).split(/[?#]/, 1)[0]!;
-    if (written !== '' && written !== '/') resolveInside(new URL(STAND_IN), written, endpoint, call);
+    checkWrittenPath(href, STAND_IN, endpoint, call);
     const merged = await mergeRequest(input, init, call);
     const signal = merged.signal ?? undefined;
     let channel: FetchChannel;

@@ -17,7 +17,7 @@
 import { SyncError } from '../protocol/sync-error.ts';
 import { fromWire, unwrap } from '../protocol/wire.ts';
 import { MAX_CLOSE_REASON_BYTES, isCloseCode, type EndpointSocketDown, type EndpointSocketUp } from '../protocol/endpoint-socket-messages.ts';
-import { resolveInside } from '../protocol/path.ts';
+import { SCHEME, checkWrittenPath } from './library-url.ts';
 import { activeSession, resolveEndpoint } from './active-session.ts';
 
 const CONNECTING = 0;
@@ -26,9 +26,6 @@ const CLOSING = 2;
 const CLOSED = 3;
 type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
 
-const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
-/** A URL's scheme and authority (`ws://host:port`), which name no path. */
-const AUTHORITY = /^[a-zA-Z][a-zA-Z0-9+.-]*:(?:\/\/[^/?#\\]*)?/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Where a URL without a scheme is read, to take its path and query (never contacted). */
 const STAND_IN = 'ws://endpoint.invalid/';
@@ -95,8 +92,7 @@ export function endpointWebSocket(name: string | null = null): EndpointWebSocket
       // The path as the library wrote it (before the URL parser resolves dots and turns backslashes
       // into slashes) is held to the fetch channel's rules, so the constructor throws at once; the
       // manager checks the parsed path again against the endpoint's URL.
-      const written = (SCHEME.test(input) ? input.replace(AUTHORITY, '') : input).split(/[?#]/, 1)[0]!;
-      if (written !== '' && written !== '/') resolveInside(new URL(STAND_IN), written, endpoint, `new (${call})()`);
+      checkWrittenPath(input, STAND_IN, endpoint, `new (${call})()`);
       this.#url = shown.href;
       this.#origin = shown.origin;
       // Posted after every frame and close of this socket, so the manager's close for the handler's end overtakes none.
