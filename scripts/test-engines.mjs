@@ -2,7 +2,8 @@
 // `npm run test:engines`: the suites in every engine, one after the other, in
 // one command: Chromium (the unit tests and the browser suite, as `npm test`),
 // Firefox ESR, WebKitGTK and Deno. Each engine runs as its own process (WebKit
-// must run apart from the others); its output passes through, and the run ends
+// must run apart from the others; Firefox runs as three, see FIREFOX_SHARDS);
+// its output passes through, and the run ends
 // with a table of every engine's counts and wall time and one closing line
 // `N passed, N failed` over all of them. Exits non-zero when any engine failed.
 //
@@ -12,11 +13,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 
 const vitest = ['node_modules/vitest/vitest.mjs', 'run'];
+// Firefox's parent process grows by hundreds of MB a minute under the suite when driven over WebDriver
+// BiDi, and it grows busier with it, until a page's requests wait seconds for it; so its suite runs in
+// FIREFOX_SHARDS parts (vitest --shard), each in a browser of its own, one after the other.
+const FIREFOX_SHARDS = 3;
+const firefox = [...vitest, '--config', 'test/engines/firefox.config.ts'];
 const RUNS = {
-  chromium: [process.execPath, vitest],
-  firefox: [process.execPath, [...vitest, '--config', 'test/engines/firefox.config.ts']],
-  webkit: [process.execPath, [...vitest, '--config', 'test/engines/webkit.config.ts']],
-  deno: ['npm', ['run', '--silent', 'test:deno']],
+  chromium: [[process.execPath, vitest]],
+  firefox: Array.from({ length: FIREFOX_SHARDS }, (_, i) => [process.execPath, [...firefox, `--shard=${i + 1}/${FIREFOX_SHARDS}`]]),
+  webkit: [[process.execPath, [...vitest, '--config', 'test/engines/webkit.config.ts']]],
+  deno: [['npm', ['run', '--silent', 'test:deno']]],
 };
 
 // vitest's reporter (test/reporter.ts) closes with the first line, `deno test` with the second.
@@ -29,9 +35,21 @@ function countsOf(line) {
   return m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : null;
 }
 
-function runEngine(engine) {
-  const [cmd, args] = RUNS[engine];
+/** Runs each process of `engine` in turn; its counts are their sums. */
+async function runEngine(engine) {
   const started = Date.now();
+  const total = { engine, passed: 0, failed: 0, skipped: 0, code: 0 };
+  for (const [cmd, args] of RUNS[engine]) {
+    const r = await runProcess(cmd, args);
+    total.passed += r.passed;
+    total.failed += r.failed;
+    total.skipped += r.skipped;
+    if (r.code !== 0) total.code = r.code;
+  }
+  return { ...total, seconds: (Date.now() - started) / 1000 };
+}
+
+function runProcess(cmd, args) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let tail = '';
@@ -45,11 +63,10 @@ function runEngine(engine) {
     });
     child.on('close', (code, signal) => {
       counts = countsOf(tail) ?? counts;
-      const seconds = (Date.now() - started) / 1000;
       // A run that exits non-zero without a failure counted (it crashed, or found no tests) still failed.
       if (counts === null) counts = { passed: 0, failed: 1, skipped: 0 };
       else if (code !== 0 && counts.failed === 0) counts.failed = 1;
-      resolve({ engine, ...counts, seconds, code: code ?? signal });
+      resolve({ ...counts, code: code ?? signal });
     });
   });
 }

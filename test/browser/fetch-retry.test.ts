@@ -9,7 +9,7 @@ import { expect, test } from 'vitest';
 import { TestServer, type RequestRecord } from '../fixtures/server.ts';
 import { noLiveWorkers, scripted, testBed, type Report, type Script } from '../fixtures/harness.ts';
 import type { Step } from '../../workers/fixtures/script.ts';
-import type { FetchEndpoint, SyncManager } from '../../src/index.ts';
+import type { FetchEndpoint, SyncManager, SyncSession } from '../../src/index.ts';
 
 const bed = testBed();
 
@@ -23,12 +23,16 @@ function step(sessionId: string, index: number): Promise<Report> {
 /** The manager of the last run(): the next run() closes it (the bed has closed it already if it was an earlier test's; close() is idempotent). */
 let previous: SyncManager | undefined;
 
-/** Runs one scripted handler against a fetch endpoint `api`; resolves with the session result. */
-async function run(api: Omit<FetchEndpoint, 'kind'>, steps: Step[], extra: Partial<Script> = {}) {
+/**
+ * Runs one scripted handler against a fetch endpoint `api`; resolves with the
+ * session result. `during` runs while the session does (e.g. to release a step).
+ */
+async function run(api: Omit<FetchEndpoint, 'kind'>, steps: Step[], extra: Partial<Script> = {}, during?: (session: SyncSession) => Promise<void>) {
   void bed.reports; // made before the session starts, if the test has not made them yet
   await previous?.close();
   const m = (previous = bed.manager({ endpoints: { api: { kind: 'fetch', ...api } }, handlers: [scripted('retry-h')] }));
   const session = m.synchronize({ cookie: { scripts: { 'retry-h': { steps: [{ op: 'establish', name: 'api' }, ...steps], ...extra } } } });
+  await during?.(session);
   const result = await session.done;
   return { session, result };
 }
@@ -210,15 +214,20 @@ test('an onUnauthorized that throws rejects the request with E_FAIL naming it', 
 
 test('retries stop when the handler aborts or the session ends, and no retry is sent afterwards', async () => {
   void bed.reports; // listening before the session starts
-  // The handler's signal aborts while the manager waits out a Retry-After of 30 s.
+  // The handler's signal aborts once the server has answered 503, while the manager waits out a Retry-After of 30 s.
   const server = TestServer.create();
   await server.faults({ apiFail: { status: 503, retryAfter: 30, paths: ['notes'] } });
-  const started = performance.now();
-  const first = await run({ url: server.apiUrl }, [{ op: 'fetch', on: 'api', path: 'notes', read: 'json', abortAfterMs: 300 }]);
+  let releasedAt = 0;
+  const first = await run({ url: server.apiUrl }, [{ op: 'fetch', on: 'api', path: 'notes', read: 'json', abortOnRelease: true }], {}, async (session) => {
+    await server.waitFor((s) => s.requests.some((r) => r.status === 503), 15_000);
+    releasedAt = performance.now();
+    bed.reports.release(session.id, 'retry-h');
+  });
   const aborted = await step(first.session.id, 1);
-  expect(performance.now() - started).toBeLessThan(5000);
+  // Far less than the 30 s the Retry-After asked for.
+  expect(performance.now() - releasedAt).toBeLessThan(10_000);
   expect(aborted.ok).toBe(false);
-  expect(aborted.error?.message).toContain('fixture: aborted after 300 ms');
+  expect(aborted.error?.message).toContain('fixture: aborted on release');
   expect((await server.state()).requests.length).toBe(1);
 
   // The session ends (the handler returned) while the manager waits out a Retry-After of 2 s.

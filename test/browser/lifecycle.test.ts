@@ -286,7 +286,7 @@ test('a worker that calls self.close() once it holds its Web Lock is detected th
   await noLiveWorkers();
 });
 
-test('a worker that ends itself before it holds its Web Lock looks like a busy one: the handler time limit ends it, timed-out', async () => {
+test('a worker that ends itself before it holds its Web Lock looks like a busy one: the handler time limit ends it, timed-out', { timeout: 60_000 }, async () => {
   // close() right after defineHandler(): the lock request never went out. Nothing tells this worker
   // from one busy with synchronous work (next test), so no shorter limit may declare it dead.
   const gone = inlineHandler('gone', `
@@ -294,7 +294,7 @@ test('a worker that ends itself before it holds its Web Lock looks like a busy o
     self.close();
   `);
   // The limit runs from the spawn: it leaves room for the worker's start, so the worker is in initialize() when it passes.
-  const m = bed.manager({ handlers: [{ ...gone, timeouts: { handler: await limitFromSpawn(2000) } }, scripted('ok')] });
+  const m = bed.manager({ handlers: [{ ...gone, timeouts: { handler: await limitFromSpawn(6000) } }, scripted('ok')] });
   const result = await m.synchronize().done;
   const h = result.handlers[0]!;
   expect([h.outcome, h.endedIn]).toEqual(['timed-out', 'initializing']);
@@ -387,10 +387,10 @@ test('the crash-handler fixture finishes crashed, its session ends and no worker
   await noLiveWorkers();
 });
 
-test('the hang-handler fixture finishes timed-out with E_TIMEOUT at its timeouts.handler, its session ends and no worker is left', async () => {
+test('the hang-handler fixture finishes timed-out with E_TIMEOUT at its timeouts.handler, its session ends and no worker is left', { timeout: 60_000 }, async () => {
   // The limit runs from the spawn, so it leaves room for the worker's start: the handler hangs in synchronize() when it passes.
   const m = bed.manager({
-    handlers: [{ id: 'hanger', timeouts: { handler: await limitFromSpawn(1000) }, worker: () => new Worker(new URL('../../workers/fixtures/hang-handler.ts', import.meta.url), { type: 'module' }) }],
+    handlers: [{ id: 'hanger', timeouts: { handler: await limitFromSpawn(6000) }, worker: () => new Worker(new URL('../../workers/fixtures/hang-handler.ts', import.meta.url), { type: 'module' }) }],
   });
   const result = await m.synchronize().done;
   const hanger = result.handlers[0]!;

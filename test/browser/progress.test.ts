@@ -275,10 +275,11 @@ test('progress and itemstatus events carry sessionId, handlerId, an item snapsho
   expect(statuses).toHaveLength(3);
 });
 
-test('items left unfinished take the status of the outcome: succeeded → succeeded, failed, crashed or timed out → failed', async () => {
+test('items left unfinished take the status of the outcome: succeeded → succeeded, failed, crashed or timed out → failed', { timeout: 60_000 }, async () => {
   void bed.reports; // listening before the session starts
-  // The limit runs from the spawn: it leaves room for the workers' start, so 'hangs' has reported its items when it passes.
-  const m = bed.manager({ handlers: [scripted('ok'), scripted('fails'), scripted('crashes'), scripted('hangs', { timeouts: { handler: await limitFromSpawn(1500) } })] });
+  // The limit runs from the spawn: it leaves room for the workers' start, and for a busy machine to stall the
+  // worker for seconds, so 'hangs' has reported its items when it passes.
+  const m = bed.manager({ handlers: [scripted('ok'), scripted('fails'), scripted('crashes'), scripted('hangs', { timeouts: { handler: await limitFromSpawn(8000) } })] });
   const statuses = collect(m, 'itemstatus');
   const abc = [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }, { id: 'c', name: 'C' }];
   const started: Script['steps'] = [

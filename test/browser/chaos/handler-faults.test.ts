@@ -103,11 +103,11 @@ test.for(nonsense)('items() answers nonsense ($name): the handler fails while en
 // `limit`: the handler's time limit runs from its worker's spawn, so it is that
 // much work on top of room for the worker to start (slow in some engines).
 const workerFaults: { name: string; script: Parameters<typeof start>[1]; limit?: number; registration?: Partial<HandlerRegistration>; cancel?: boolean; outcome: string; endedIn: string; code: string }[] = [
-  { name: 'spins in synchronize (while (true)) past its time limit', script: { steps: [{ op: 'busy' }] }, limit: 1500, outcome: 'timed-out', endedIn: 'synchronizing', code: 'E_TIMEOUT' },
-  { name: 'spins in prepare past its time limit', script: { prepare: [{ op: 'busy' }] }, limit: 1500, outcome: 'timed-out', endedIn: 'preparing', code: 'E_TIMEOUT' },
+  { name: 'spins in synchronize (while (true)) past its time limit', script: { steps: [{ op: 'busy' }] }, limit: 6000, outcome: 'timed-out', endedIn: 'synchronizing', code: 'E_TIMEOUT' },
+  { name: 'spins in prepare past its time limit', script: { prepare: [{ op: 'busy' }] }, limit: 6000, outcome: 'timed-out', endedIn: 'preparing', code: 'E_TIMEOUT' },
   { name: 'spins in synchronize and the session is cancelled', script: { steps: [{ op: 'progress', item: 'a', update: { status: 'updating' } }, { op: 'busy' }] }, registration: { timeouts: { cancel: 500 } }, cancel: true, outcome: 'cancelled', endedIn: 'synchronizing', code: 'E_ABORT' },
-  { name: 'never answers in synchronize, past its time limit', script: { steps: [{ op: 'hang' }] }, limit: 1500, outcome: 'timed-out', endedIn: 'synchronizing', code: 'E_TIMEOUT' },
-  { name: 'never answers in prepare, past its time limit', script: { prepare: [{ op: 'hang' }] }, limit: 1500, outcome: 'timed-out', endedIn: 'preparing', code: 'E_TIMEOUT' },
+  { name: 'never answers in synchronize, past its time limit', script: { steps: [{ op: 'hang' }] }, limit: 6000, outcome: 'timed-out', endedIn: 'synchronizing', code: 'E_TIMEOUT' },
+  { name: 'never answers in prepare, past its time limit', script: { prepare: [{ op: 'hang' }] }, limit: 6000, outcome: 'timed-out', endedIn: 'preparing', code: 'E_TIMEOUT' },
   { name: 'never answers and the session is cancelled', script: { steps: [{ op: 'progress', item: 'a', update: { status: 'updating' } }, { op: 'hang' }] }, registration: { timeouts: { cancel: 500 } }, cancel: true, outcome: 'cancelled', endedIn: 'synchronizing', code: 'E_ABORT' },
   { name: 'calls self.close() in synchronize', script: { steps: [{ op: 'close-self' }] }, outcome: 'crashed', endedIn: 'synchronizing', code: 'E_FAIL' },
   { name: 'calls self.close() in prepare', script: { prepare: [{ op: 'close-self' }] }, outcome: 'crashed', endedIn: 'preparing', code: 'E_FAIL' },

@@ -174,11 +174,14 @@ test('a body that stalls after its first bytes, the handler aborting its read: t
   expect((await server.state()).requests.map((r) => r.aborted)).toEqual([true]);
 });
 
-test('a body that stalls, read whole, the handler aborting after 300 ms: the fetch rejects with the reason, the request is aborted', async () => {
+test('a body that stalls, read whole, the handler aborting once the server has sent part of it: the fetch rejects with the reason, the request is aborted', async () => {
   const server = TestServer.create();
-  const run = start(bed, { steps: [establish, { op: 'fetch', on: 'api', path: 'chaos/length?declared=100000&actual=100&stall=1', responseBody: 'whole', abortAfterMs: 300 }] }, { endpoints: api(server) });
+  const run = start(bed, { steps: [establish, { op: 'fetch', on: 'api', path: 'chaos/length?declared=100000&actual=100&stall=1', responseBody: 'whole', abortOnRelease: true }] }, { endpoints: api(server) });
+  // Aborted only once the server holds the request, however long the worker took to send it.
+  await server.waitFor((s) => s.requests.length === 1, 15_000);
+  bed.reports.release(run.session.id, 'h');
   const failed = await run.step(1);
-  expect([failed.ok, failed.error?.message]).toEqual([false, 'fixture: aborted after 300 ms']);
+  expect([failed.ok, failed.error?.message]).toEqual([false, 'fixture: aborted on release']);
   await ended(run.session, server);
   expect((await server.state()).requests.map((r) => r.aborted)).toEqual([true]);
 });
@@ -209,11 +212,13 @@ test('a body that stalls past the handler time limit: timed-out with E_TIMEOUT, 
   expect((await server.state()).requests.map((r) => r.aborted)).toEqual([true]);
 });
 
-test('an answer that never comes, the handler aborting after 300 ms: the fetch rejects with the reason, the request is aborted', async () => {
+test('an answer that never comes, the handler aborting while the server holds the request: the fetch rejects with the reason, the request is aborted', async () => {
   const server = TestServer.create();
-  const run = start(bed, { steps: [establish, { op: 'fetch', on: 'api', path: 'slow?ms=60000', abortAfterMs: 300 }] }, { endpoints: api(server) });
+  const run = start(bed, { steps: [establish, { op: 'fetch', on: 'api', path: 'slow?ms=60000', abortOnRelease: true }] }, { endpoints: api(server) });
+  await server.waitFor((s) => s.requests.length === 1, 15_000);
+  bed.reports.release(run.session.id, 'h');
   const failed = await run.step(1);
-  expect([failed.ok, failed.error?.message]).toEqual([false, 'fixture: aborted after 300 ms']);
+  expect([failed.ok, failed.error?.message]).toEqual([false, 'fixture: aborted on release']);
   await ended(run.session, server);
   expect((await server.state()).requests.map((r) => r.aborted)).toEqual([true]);
 });
