@@ -174,7 +174,7 @@ test('a body that stalls after its first bytes, the handler aborting its read: t
   expect((await server.state()).requests.map((r) => r.aborted)).toEqual([true]);
 });
 
-test('a body that stalls, read whole, the handler aborting once the server has sent part of it: the fetch rejects with the reason, the request is aborted', async () => {
+test('a body that stalls, read whole, the handler aborting once the server holds the request: the fetch rejects with the reason, the request is aborted', async () => {
   const server = TestServer.create();
   const run = start(bed, { steps: [establish, { op: 'fetch', on: 'api', path: 'chaos/length?declared=100000&actual=100&stall=1', responseBody: 'whole', abortOnRelease: true }] }, { endpoints: api(server) });
   // Aborted only once the server holds the request, however long the worker took to send it.
