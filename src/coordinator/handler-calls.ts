@@ -10,6 +10,7 @@ import type { CoordinatorApi } from '../protocol/worker-api.ts';
 import { checkCall, type HandlerCall, type HandlerPhase } from './handler-phase.ts';
 import { parseErrorId, parseLogEntry } from './handler-input.ts';
 import type { HandlerItems } from './handler-items.ts';
+import type { LogEntry } from '../state/log-book.ts';
 import type { ResolvedHandler } from './options.ts';
 import type { RunningSession } from './session-services.ts';
 
@@ -19,6 +20,10 @@ export interface CallTarget {
   readonly phase: HandlerPhase;
   readonly items: HandlerItems;
   readonly session: RunningSession;
+  /** The handler logged an entry (the manager then writes none about the same error). */
+  logged(entry: LogEntry): void;
+  /** The handler's `establishConnection(name)` failed. */
+  connectFailed(name: unknown, error: unknown): void;
 }
 
 /** The API exposed (with Comlink) to the handler's worker for this session. */
@@ -37,7 +42,10 @@ export function coordinatorApi(slot: CallTarget): CoordinatorApi<MessagePort> {
   };
   return {
     establishConnection: (name, kind) => call('establishConnection', async () => {
-      const grant = await pool.establish(id, handler.endpoints, name, kind);
+      const grant = await pool.establish(id, handler.endpoints, name, kind).catch((error: unknown) => {
+        slot.connectFailed(name, error);
+        throw error;
+      });
       if (slot.phase === 'finished') {
         // It finished while the connection came up: nothing is handed to a finished handler.
         grant.port.close();
@@ -52,6 +60,7 @@ export function coordinatorApi(slot: CallTarget): CoordinatorApi<MessagePort> {
     logError: (level, text, options) => call('logError', () => {
       const entry = parseLogEntry(level, text, options, id, session.id);
       state.addLog(entry);
+      slot.logged(entry);
       return entry.errorId;
     }),
     deleteLogError: (errorId) => call('deleteLogError', () => state.deleteLog(id, parseErrorId(errorId, id))),

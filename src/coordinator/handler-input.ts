@@ -9,6 +9,7 @@ import {
   type ItemInfo, type ProgressUpdate,
 } from '../protocol/types.ts';
 import type { LogEntry } from '../state/log-book.ts';
+import { RESERVED_ERROR_ID_PREFIX } from '../state/failure-entries.ts';
 
 const UPDATE_KEYS = ['status', 'text', 'value', 'max'];
 
@@ -106,6 +107,9 @@ export function parseLogEntry(level: unknown, text: unknown, options: unknown, h
     }
   }
   if (o.actionable !== undefined && typeof o.actionable !== 'boolean') throw new SyncError('E_INVALIDARG', `${where}: actionable must be a boolean.`);
+  if (typeof o.errorId === 'string' && o.errorId.startsWith(RESERVED_ERROR_ID_PREFIX)) {
+    throw new SyncError('E_INVALIDARG', `${where}: errorIds starting with '${RESERVED_ERROR_ID_PREFIX}' are the manager's; choose another.`);
+  }
   return {
     errorId: (o.errorId as string | undefined) ?? crypto.randomUUID(),
     level,

@@ -86,6 +86,14 @@ export class HandlerItems {
     }
   }
 
+  /** The item the handler is working on now: the one it reports as updating, else the only unfinished one; `null` when that is not one item. */
+  current(): { id: string; name: string } | null {
+    const open = [...this.#items.values()].filter((item) => !isTerminal(item.status));
+    const updating = open.filter((item) => item.status === 'updating' || item.status === 'updating-indeterminate');
+    const [one] = updating.length === 1 ? updating : open.length === 1 ? open : [];
+    return one ? { id: one.id, name: one.name } : null;
+  }
+
   snapshots(): ItemSnapshot[] {
     return [...this.#items.values()].map(snapshot);
   }

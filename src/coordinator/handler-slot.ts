@@ -9,6 +9,8 @@ import { SyncError } from '../protocol/sync-error.ts';
 import { fromWire, toWire, unwrap, type Outcome } from '../protocol/wire.ts';
 import { MAX_LOG_TEXT_LENGTH, type ItemInfo, type ItemStatus } from '../protocol/types.ts';
 import type { HandlerOutcome } from '../state/records.ts';
+import type { LogEntry } from '../state/log-book.ts';
+import { connectFailureEntry, failureEntry, isFailure } from '../state/failure-entries.ts';
 import { HandlerStateEvent } from './events.ts';
 import { coordinatorApi } from './handler-calls.ts';
 import { exposeGated, type RefusedMessage } from './comlink-gate.ts';
@@ -19,6 +21,12 @@ import { startHandlerWorker, type HandlerWorker } from './handler-worker.ts';
 import type { ResolvedHandler } from './options.ts';
 import type { HandlerResult } from './result.ts';
 import type { RunningSession } from './session-services.ts';
+
+/** How a failure entry says where the handler was. */
+const PHASE_WORDS: Record<HandlerPhase, string> = {
+  starting: 'starting', initializing: 'initializing', enumerating: 'listing its items', preparing: 'preparing',
+  synchronizing: 'synchronizing', finished: 'finishing',
+};
 
 /** Thrown into the slot's awaits when it must stop at once (crash, time-out, cancel). */
 const STOP = Symbol('stop');
@@ -53,6 +61,10 @@ export class HandlerSlot {
   #refusals = 0;
   #startedAt = 0;
   #endedAt = 0;
+  /** Texts of the error entries the handler logged this session. */
+  readonly #loggedErrors: string[] = [];
+  /** The connections it failed to establish this session, by endpoint (the last error of each). */
+  readonly #connectFailures = new Map<string, Error>();
 
   constructor(handler: ResolvedHandler, session: RunningSession) {
     this.handler = handler;
@@ -99,7 +111,7 @@ export class HandlerSlot {
       const listed = parseItems(await this.#call<ItemInfo[] | null>(listing), id);
       // The stored choices (and the session's journal) must be ready before the selection.
       await this.#race(session.begun);
-      const ids = this.items.select(listed, session.services.state.select(id, listed, session.only?.get(id)));
+      const ids = this.items.select(listed, session.services.state.select(id, listed, session.items.get(id)));
       if (ids.length === 0) return this.#finish('nothing-selected', null);
 
       this.#enter('preparing');
@@ -158,6 +170,19 @@ export class HandlerSlot {
     this.#worker?.terminate();
   }
 
+  /** @internal The handler logged `entry` (see CallTarget). */
+  logged(entry: LogEntry): void {
+    if (entry.level === 'error') this.#loggedErrors.push(entry.text);
+  }
+
+  /** @internal Its `establishConnection(name)` failed with `error` (see CallTarget). */
+  connectFailed(name: unknown, error: unknown): void {
+    const endpoint = typeof name === 'string' ? name : name == null ? this.session.services.options.defaultEndpoint : null;
+    // Refusals before any endpoint is involved (no default, an unknown name) are the handler's bug, reported by its failure.
+    if (endpoint === null || !this.session.services.options.endpoints.has(endpoint)) return;
+    this.#connectFailures.set(endpoint, error instanceof Error ? error : new SyncError('E_FAIL', String(error)));
+  }
+
   result(): HandlerResult {
     return {
       id: this.handler.id,
@@ -207,9 +232,26 @@ export class HandlerSlot {
     this.#outcome = outcome;
     this.#error = error;
     this.#endedAt = Date.now();
+    this.#logFailures(outcome, error);
     this.items.settle(SETTLE[outcome]);
     this.#emitState();
     return this.result();
+  }
+
+  /**
+   * Writes the manager's entries about this handler's failures (failure-entries.ts),
+   * except those the handler logged itself: an error entry of its own whose text
+   * contains the error's message. A failure that is a failed connection is told once.
+   */
+  #logFailures(outcome: HandlerOutcome, error: Error | null): void {
+    const state = this.session.services.state;
+    const at = { handlerId: this.handler.id, handlerName: this.handler.name, sessionId: this.session.id };
+    const told = (e: Error) => e.message !== '' && this.#loggedErrors.some((text) => text.includes(e.message));
+    for (const [endpoint, e] of this.#connectFailures) if (!told(e)) state.addLog(connectFailureEntry(at, endpoint, e));
+    if (!error || !isFailure(outcome) || told(error)) return;
+    const code = (error as { code?: unknown }).code;
+    if ([...this.#connectFailures.values()].some((e) => e.message === error.message && (e as { code?: unknown }).code === code)) return;
+    state.addLog(failureEntry(at, outcome, PHASE_WORDS[this.#endedIn], error, this.items.current()));
   }
 
   #emitState(): void {

@@ -7,7 +7,7 @@
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { webLocks } from '../protocol/locks.ts';
-import { MAX_ITEM_ID_LENGTH } from '../protocol/types.ts';
+import { MAX_ITEM_ID_LENGTH, type Trigger } from '../protocol/types.ts';
 import { typedEventTarget } from '../internal/typed-event-target.ts';
 import { IndexedDbStateStore, stateDatabaseName } from '../storage/indexeddb-state-store.ts';
 import type { StorageKind } from '../state/backing-store.ts';
@@ -17,8 +17,12 @@ import type { ItemRecord, SessionSummary } from '../state/records.ts';
 import { resolveOptions, type ResolvedOptions, type SyncManagerOptions } from './options.ts';
 import type { SyncManagerEventMap } from './events.ts';
 import { SyncSession } from './session.ts';
-import { validateSynchronizeOptions, type SynchronizeOptions } from './session-options.ts';
+import { toRequest, validateSynchronizeOptions, type SynchronizeOptions } from './session-options.ts';
+import { mergeable, covers, type SessionRequest } from './session-request.ts';
+import { SessionQueue, type PendingSession } from './session-queue.ts';
 import type { SessionServices } from './session-services.ts';
+import { startTriggers } from '../triggers/trigger-hub.ts';
+import { debouncedStart } from '../triggers/invoke.ts';
 
 export type { ItemRecord } from '../state/records.ts';
 
@@ -28,7 +32,15 @@ export interface HandlerInfo {
   name: string;
   /** Endpoints it may establish; `null`: all. */
   endpoints: string[] | null;
+  /** The triggers it takes part in. */
+  triggers: Trigger[];
 }
+
+/** Options of `manager.invoke()`: those of `synchronize()` that app code gives with a request. */
+export type InvokeOptions = Pick<SynchronizeOptions, 'handlers' | 'items' | 'cookie' | 'mayBotherUser'>;
+
+/** Options of `manager.retry()`. */
+export type RetryOptions = Pick<SynchronizeOptions, 'cookie' | 'mayBotherUser' | 'signal'>;
 
 export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
   readonly name: string;
@@ -37,8 +49,8 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
   readonly #state: ManagerState;
   readonly #services: SessionServices;
   readonly #sessions = new Set<SyncSession>();
-  #tail: Promise<void> = Promise.resolve();
-  #active: SyncSession | null = null;
+  readonly #queue: SessionQueue;
+  readonly #stopTriggers: () => void;
   #closing: Promise<void> | null = null;
 
   /** Throws a `SyncError` (`E_INVALIDARG`) naming the option to fix. */
@@ -57,42 +69,104 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
       events: this,
     });
     this.#services = { options: this.#options, state: this.#state, events: this };
+    const { triggers } = this.#options;
+    this.#queue = new SessionQueue((session) => this.#run(session), triggers.environment.network);
+    this.#stopTriggers = startTriggers(triggers, this.#options.handlers.values(), (trigger, handlers) => {
+      // A trigger that fires while its handlers already sync what they would sync again adds nothing.
+      this.synchronize({ trigger, handlers, whenSyncing: 'join' });
+    });
   }
 
   /**
-   * Starts a session, or queues it behind the one running. Returns at once;
-   * `session.done` resolves with the result.
+   * Starts a session, or queues it behind the one running, and returns at
+   * once; `session.done` resolves with the result. A request for the same
+   * handlers and cookie as a session still waiting for its turn merges into
+   * it (and answers that session): items united, the stronger trigger kept.
    */
   synchronize(options?: SynchronizeOptions): SyncSession {
     if (this.#closing) throw new SyncError('E_UNEXPECTED', `SyncManager '${this.name}' is closed; create a new one to synchronize.`);
-    const session = new SyncSession(this.#options.handlers, validateSynchronizeOptions(options, this.#options.handlers));
+    const valid = validateSynchronizeOptions(options, this.#options.handlers);
+    const request = toRequest(valid, this.#options.handlers);
+    const debounce = request.trigger === 'invoke' ? this.#options.triggers.invoke : null;
+    if (request.trigger === 'invoke' && !debounce) throw new SyncError('E_INVALIDARG', `SyncManager '${this.name}': the invoke trigger is switched off (triggers.invoke is false).`);
+    const active = this.#queue.active;
+    if (valid.whenSyncing === 'join' && active && !valid.signal && covers(active.request, request, (h, i) => this.#isChecked(h, i))) return active;
+    const now = Date.now();
+    const waiting = valid.signal ? null : this.#queue.find((s) => mergeable(s.request, request));
+    if (waiting?.session.absorb(request, false)) {
+      const merged = waiting.session;
+      // A debounce moves on with each request (bounded by maxWait); any other request may only bring the start forward.
+      const notBefore = debounce && merged.trigger === 'invoke' ? debouncedStart(waiting.since, now, debounce.debounce, debounce.maxWait) : 0;
+      this.#queue.reschedule(merged, notBefore);
+      return merged;
+    }
+    const session = new SyncSession(this.#options.handlers, request, valid.signal);
     this.#sessions.add(session);
-    this.#tail = this.#tail.then(() => this.#run(session));
+    void session.done.then(() => this.#sessions.delete(session));
+    this.#queue.add(session, debounce ? now + debounce.debounce : 0, this.#waitsForNetwork(request));
     return session;
+  }
+
+  /**
+   * SyncMgr's INVOKE: a request from app code (after a local change, say).
+   * Requests within `triggers.invoke.debounce` ms of each other become one
+   * session (see `synchronize()` for how they merge).
+   */
+  invoke(options?: InvokeOptions): SyncSession {
+    if (options !== undefined && (typeof options !== 'object' || options === null || 'trigger' in options)) {
+      throw new SyncError('E_INVALIDARG', 'invoke(options) takes an object like { handlers, items, cookie } (its trigger is always invoke).');
+    }
+    return this.synchronize({ ...options, trigger: 'invoke' });
+  }
+
+  /** Runs a session for exactly these items of one handler (trigger `manual`), e.g. those that failed. */
+  retry(handlerId: string, itemIds: string[], options?: RetryOptions): SyncSession {
+    this.#checkHandler(handlerId, 'retry');
+    if (!Array.isArray(itemIds) || itemIds.length === 0 || !itemIds.every((id) => typeof id === 'string')) {
+      throw new SyncError('E_INVALIDARG', 'retry(handlerId, itemIds): itemIds must be a non-empty array of item ids.');
+    }
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new SyncError('E_INVALIDARG', 'retry(handlerId, itemIds, options): options must be an object like { cookie, signal }.');
+    return this.synchronize({ ...options, trigger: 'manual', handlers: [handlerId], items: { [handlerId]: itemIds } });
+  }
+
+  /** The sessions waiting to run, in order, and what each waits for. */
+  pending(): PendingSession[] {
+    return this.#queue.pending();
   }
 
   /** Runs one session; a failure here must not stall the queue behind it. */
   async #run(session: SyncSession): Promise<void> {
-    this.#active = session;
+    const hidden = this.#options.triggers.hidden;
+    // A session of a hiding page is best effort: it gets the budget, not the handlers' limits.
+    const budget = session.trigger === 'hidden' && hidden ? setTimeout(() => session.cancel(), hidden.budget) : undefined;
     try {
       await session.run(this.#services);
     } catch (error) {
       reportError(error);
       session.fail();
     } finally {
-      this.#active = null;
-      this.#sessions.delete(session);
+      clearTimeout(budget);
     }
+  }
+
+  /** Waits for the network: started by a trigger other than `manual` while offline, with a handler that may connect. */
+  #waitsForNetwork(request: SessionRequest): boolean {
+    if (request.trigger === 'manual' || this.#options.endpoints.size === 0) return false;
+    return request.handlers.some((id) => this.#options.handlers.get(id)!.endpoints?.size !== 0);
+  }
+
+  #isChecked(handlerId: string, itemId: string): boolean {
+    return this.#state.items(handlerId).find((i) => i.id === itemId)?.checked ?? false;
   }
 
   /** The session running now, if any. */
   get activeSession(): SyncSession | null {
-    return this.#active;
+    return this.#queue.active;
   }
 
   /** The registered handlers, in registration order. */
   handlers(): HandlerInfo[] {
-    return [...this.#options.handlers.values()].map((h) => ({ id: h.id, name: h.name, endpoints: h.endpoints ? [...h.endpoints] : null }));
+    return [...this.#options.handlers.values()].map((h) => ({ id: h.id, name: h.name, endpoints: h.endpoints ? [...h.endpoints] : null, triggers: [...h.triggers] }));
   }
 
   /**
@@ -164,10 +238,12 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#stopTriggers();
+      for (const session of this.#queue.close()) session.cancel();
       const sessions = [...this.#sessions];
       for (const session of sessions) session.cancel();
       await Promise.all(sessions.map((s) => s.done));
-      await this.#tail;
+      await this.#queue.idle();
       await this.#state.close();
     })();
     return this.#closing;

@@ -6,6 +6,13 @@ import { checkDuration } from '../connections/endpoint-common.ts';
 import { checkEndpointName, validateEndpoints, type EndpointConfig, type ResolvedEndpoint } from '../connections/endpoint-config.ts';
 import { missingStoreMethods, type StateStore } from '../storage/state-store.ts';
 import type { StorageOption } from '../state/backing-store.ts';
+import { TRIGGERS, isOneOf, type Trigger } from '../protocol/types.ts';
+import { checkDelay, resolveTriggers, type ResolvedTriggers, type TriggerOptions } from '../triggers/trigger-options.ts';
+
+export type { TriggerOptions };
+
+/** The triggers a registration without `triggers` takes part in: the requests of app code. */
+export const DEFAULT_HANDLER_TRIGGERS: readonly Trigger[] = Object.freeze(['manual', 'invoke']);
 
 /** The part of `Worker` the manager uses; a real `Worker` (browser or Deno) fits. */
 export interface WorkerLike {
@@ -58,6 +65,10 @@ export interface HandlerRegistration {
   endpoints?: string[];
   /** Per-handler overrides of `ready`, `handler` and `cancel`. */
   timeouts?: Partial<Pick<Timeouts, (typeof HANDLER_TIMEOUTS)[number]>>;
+  /** The triggers it takes part in. Default {@link DEFAULT_HANDLER_TRIGGERS}. */
+  triggers?: Trigger[];
+  /** Its period for the `interval` trigger, in ms. Default: the manager's `triggers.interval.every`. */
+  interval?: number;
 }
 
 /** Options of `new SyncManager()`. */
@@ -74,6 +85,8 @@ export interface SyncManagerOptions {
   timeouts?: Partial<Timeouts>;
   /** Where state is kept. Default: `'indexeddb'` where `indexedDB` exists, else `'memory'` (e.g. Deno). */
   storage?: StorageOption;
+  /** The automatic triggers: which run, their delays, what they listen to. Default: all on, with their defaults. */
+  triggers?: TriggerOptions;
 }
 
 /** Options after validation, with every default filled in. */
@@ -84,6 +97,7 @@ export interface ResolvedOptions {
   handlers: Map<string, ResolvedHandler>;
   timeouts: Timeouts;
   storage: StorageOption;
+  triggers: ResolvedTriggers;
 }
 
 export interface ResolvedHandler {
@@ -93,12 +107,15 @@ export interface ResolvedHandler {
   /** `null`: every endpoint. */
   endpoints: Set<string> | null;
   timeouts: Timeouts;
+  triggers: ReadonlySet<Trigger>;
+  /** Its own `interval` period; `null`: the manager's. */
+  interval: number | null;
 }
 
 export const MAX_HANDLER_NAME_LENGTH = 32;
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
-const OPTION_KEYS = ['name', 'endpoints', 'defaultEndpoint', 'handlers', 'timeouts', 'storage'];
-const HANDLER_KEYS = ['id', 'name', 'worker', 'endpoints', 'timeouts'];
+const OPTION_KEYS = ['name', 'endpoints', 'defaultEndpoint', 'handlers', 'timeouts', 'storage', 'triggers'];
+const HANDLER_KEYS = ['id', 'name', 'worker', 'endpoints', 'timeouts', 'triggers', 'interval'];
 
 /** Validates `new SyncManager(options)`; every message names the option to fix. */
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -120,6 +137,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   const timeouts = resolveTimeouts(o.timeouts, DEFAULT_TIMEOUTS, 'SyncManager option `timeouts`', Object.keys(DEFAULT_TIMEOUTS) as (keyof Timeouts)[]);
   const storage = resolveStorage(o.storage);
+  const triggers = resolveTriggers(o.triggers);
   if (!Array.isArray(o.handlers) || o.handlers.length === 0) {
     throw new SyncError('E_INVALIDARG', 'SyncManager option `handlers` must be a non-empty array of { id, worker }.');
   }
@@ -129,7 +147,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     if (handlers.has(handler.id)) throw new SyncError('E_INVALIDARG', `SyncManager option \`handlers\`: the id '${handler.id}' is used twice.`);
     handlers.set(handler.id, handler);
   }
-  return { name: o.name, endpoints, defaultEndpoint, handlers, timeouts, storage };
+  return { name: o.name, endpoints, defaultEndpoint, handlers, timeouts, storage, triggers };
 }
 
 /** `storage`: a known kind or an object with every method of a StateStore. */
@@ -173,9 +191,22 @@ function resolveHandler(h: unknown, index: number, endpoints: ReadonlyMap<string
       allowed.add(e);
     }
   }
+  let triggers: ReadonlySet<Trigger> = new Set(DEFAULT_HANDLER_TRIGGERS);
+  if (r.triggers !== undefined) {
+    if (!Array.isArray(r.triggers)) throw new SyncError('E_INVALIDARG', `${at}: triggers must be an array like ['manual', 'online'].`);
+    for (const t of r.triggers) {
+      if (!isOneOf(TRIGGERS, t)) throw new SyncError('E_INVALIDARG', `${at}: trigger ${JSON.stringify(t)} is not one of ${TRIGGERS.join(', ')}.`);
+    }
+    triggers = new Set(r.triggers as Trigger[]);
+  }
+  if (r.interval !== undefined) {
+    checkDelay(`${at}: interval`, r.interval);
+    if (!triggers.has('interval')) throw new SyncError('E_INVALIDARG', `${at}: interval is set but triggers does not list 'interval'; add it, or drop interval.`);
+  }
   return {
     id: r.id, name, worker: r.worker as () => WorkerLike, endpoints: allowed,
     timeouts: resolveTimeouts(r.timeouts, timeouts, `${at}: timeouts`, HANDLER_TIMEOUTS),
+    triggers, interval: (r.interval as number | undefined) ?? null,
   };
 }
 

@@ -2,12 +2,17 @@
 import { SyncError } from '../protocol/sync-error.ts';
 import { TRIGGERS, isOneOf, type Trigger } from '../protocol/types.ts';
 import type { ResolvedHandler } from './options.ts';
+import type { ItemSelection, SessionRequest } from './session-request.ts';
+
+/** What `synchronize()` does when a session already syncs every item it asks for: queue a new one, or answer the running one. */
+export const WHEN_SYNCING = ['queue', 'join'] as const;
+export type WhenSyncing = (typeof WHEN_SYNCING)[number];
 
 /** Options of `manager.synchronize()`. */
 export interface SynchronizeOptions {
   /** What started it. Default `'manual'`. */
   trigger?: Trigger;
-  /** Ids of the handlers that take part. Default: every registered handler. */
+  /** Ids of the handlers that take part. Default: every handler registered for the trigger. */
   handlers?: string[];
   /** Per handler, exactly these items (ignoring the user's choices), e.g. to retry them. Default: the user's choices. */
   items?: Record<string, string[]>;
@@ -15,11 +20,13 @@ export interface SynchronizeOptions {
   cookie?: unknown;
   /** The user is watching and UI is welcome. Default: `true` for `'manual'`, else `false`. */
   mayBotherUser?: boolean;
-  /** Aborting it cancels the session. */
+  /** Aborting it cancels the session (and keeps it from merging with other requests). */
   signal?: AbortSignal;
+  /** `'join'`: when the running session already syncs every item asked for, answer it instead of queueing a new one. Default `'queue'`. */
+  whenSyncing?: WhenSyncing;
 }
 
-const OPTION_KEYS = ['trigger', 'handlers', 'items', 'cookie', 'mayBotherUser', 'signal'];
+const OPTION_KEYS = ['trigger', 'handlers', 'items', 'cookie', 'mayBotherUser', 'signal', 'whenSyncing'];
 
 /** Checks `synchronize()` options against the registered handlers; every message names the option to fix. */
 export function validateSynchronizeOptions(options: unknown, handlers: ReadonlyMap<string, ResolvedHandler>): SynchronizeOptions {
@@ -61,5 +68,17 @@ export function validateSynchronizeOptions(options: unknown, handlers: ReadonlyM
   }
   if (o.mayBotherUser !== undefined && typeof o.mayBotherUser !== 'boolean') throw new SyncError('E_INVALIDARG', 'synchronize(): mayBotherUser must be a boolean.');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new SyncError('E_INVALIDARG', 'synchronize(): signal must be an AbortSignal.');
+  if (o.whenSyncing !== undefined && !isOneOf(WHEN_SYNCING, o.whenSyncing)) {
+    throw new SyncError('E_INVALIDARG', `synchronize(): whenSyncing must be one of ${WHEN_SYNCING.join(', ')}, not ${JSON.stringify(o.whenSyncing)}.`);
+  }
   return o as SynchronizeOptions;
+}
+
+/** The request validated options make: without `handlers`, the handlers registered for the trigger, in registration order. */
+export function toRequest(options: SynchronizeOptions, handlers: ReadonlyMap<string, ResolvedHandler>): SessionRequest {
+  const trigger = options.trigger ?? 'manual';
+  const ids = options.handlers ? [...options.handlers] : [...handlers.values()].filter((h) => h.triggers.has(trigger)).map((h) => h.id);
+  // A map: handler ids are user input, never looked up on a plain object.
+  const items = new Map<string, ItemSelection>(Object.entries(options.items ?? {}).map(([id, list]) => [id, { choices: false, ids: new Set(list) }]));
+  return { trigger, handlers: ids, items, cookie: options.cookie ?? null, mayBotherUser: options.mayBotherUser ?? trigger === 'manual' };
 }

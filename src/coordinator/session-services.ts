@@ -8,6 +8,7 @@ import type { Trigger } from '../protocol/types.ts';
 import type { ConnectionPool } from '../connections/pool.ts';
 import type { ManagerState } from '../state/manager-state.ts';
 import type { ResolvedOptions } from './options.ts';
+import type { ItemSelection } from './session-request.ts';
 
 export interface SessionServices {
   readonly options: ResolvedOptions;
@@ -27,8 +28,8 @@ export interface RunningSession {
   readonly trigger: Trigger;
   readonly cookie: unknown;
   readonly mayBotherUser: boolean;
-  /** The app's `items` option, by handler: exactly these items; `undefined`: the user's choices. */
-  readonly only: ReadonlyMap<string, string[]> | undefined;
+  /** Which items each handler syncs; a handler absent here syncs the user's choices. */
+  readonly items: ReadonlyMap<string, ItemSelection>;
   readonly pool: ConnectionPool;
   /**
    * Settles when the manager has loaded its state and begun the session's

@@ -13,7 +13,7 @@ import { sessionOutcome, summarize, type HandlerResult, type SessionResult } fro
 import { SessionEvent } from './events.ts';
 import { HandlerSlot, cancelledError } from './handler-slot.ts';
 import type { RunningSession, SessionServices } from './session-services.ts';
-import type { SynchronizeOptions } from './session-options.ts';
+import { merge, type SessionRequest } from './session-request.ts';
 import { deferred } from '../internal/deferred.ts';
 
 export type { SynchronizeOptions } from './session-options.ts';
@@ -22,14 +22,13 @@ export type SessionState = 'queued' | 'running' | 'ended';
 
 export class SyncSession {
   readonly id: string = crypto.randomUUID();
-  readonly trigger: Trigger;
   /** Resolves with the result when the session has ended; never rejects. */
   readonly done: Promise<SessionResult>;
-  readonly #handlers: readonly ResolvedHandler[];
-  /** The `items` option as a map: handler ids are user input, never looked up on a plain object. */
-  readonly #items: ReadonlyMap<string, string[]> | undefined;
-  readonly #cookie: unknown;
-  readonly #mayBotherUser: boolean;
+  readonly #all: ReadonlyMap<string, ResolvedHandler>;
+  /** What it is asked to do; while queued, requests for the same handlers merge into it. */
+  #request: SessionRequest;
+  /** Cancelled by a signal: such a session never merges with another request. */
+  readonly #signalled: boolean;
   readonly #done = deferred<SessionResult>();
   #state: SessionState = 'queued';
   #cancelled = false;
@@ -40,14 +39,11 @@ export class SyncSession {
   #stopListening = () => {};
 
   /** @internal Built by `SyncManager.synchronize()`, which validates `options` first. */
-  constructor(all: ReadonlyMap<string, ResolvedHandler>, options: SynchronizeOptions) {
-    this.trigger = options.trigger ?? 'manual';
-    this.#handlers = options.handlers ? options.handlers.map((id) => all.get(id)!) : [...all.values()];
-    this.#items = options.items === undefined ? undefined : new Map(Object.entries(options.items));
-    this.#cookie = options.cookie ?? null;
-    this.#mayBotherUser = options.mayBotherUser ?? this.trigger === 'manual';
+  constructor(all: ReadonlyMap<string, ResolvedHandler>, request: SessionRequest, signal?: AbortSignal) {
+    this.#all = all;
+    this.#request = request;
+    this.#signalled = signal !== undefined;
     this.done = this.#done.promise;
-    const signal = options.signal;
     if (signal?.aborted) this.cancel();
     else if (signal) {
       // Removed when the session ends: an app-lifetime signal must not keep ended sessions alive.
@@ -61,10 +57,32 @@ export class SyncSession {
     return this.#state;
   }
 
-  /** Cancels the session: handlers are told to stop (see `timeouts.cancel`); a queued session never starts. */
+  /** What started it; after a merge, the stronger of the merged requests' triggers. */
+  get trigger(): Trigger {
+    return this.#request.trigger;
+  }
+
+  /** @internal What it is asked to do. */
+  get request(): SessionRequest {
+    return this.#request;
+  }
+
+  /**
+   * @internal Takes `request` in while the session waits for its turn (the
+   * manager checked that both ask for the same handlers and cookie); `false`
+   * when it can no longer change, or either side carries a signal.
+   */
+  absorb(request: SessionRequest, signalled: boolean): boolean {
+    if (this.#state !== 'queued' || this.#cancelled || signalled || this.#signalled) return false;
+    this.#request = merge(this.#request, request);
+    return true;
+  }
+
+  /** Cancels the session: handlers are told to stop (see `timeouts.cancel`); a queued session ends at once and never starts. */
   cancel(): void {
     if (this.#cancelled || this.#state === 'ended') return;
     this.#cancelled = true;
+    if (this.#state === 'queued') return this.#endUnstarted();
     for (const slot of this.#slots) slot.cancel();
   }
 
@@ -75,7 +93,7 @@ export class SyncSession {
     }
     if (this.#state === 'ended') return false;
     if (this.#slots.length === 0) {
-      if (!this.#handlers.some((h) => h.id === handlerId)) return false;
+      if (!this.#request.handlers.includes(handlerId)) return false;
       this.#pendingSkips.push([handlerId, itemId]);
       return true;
     }
@@ -116,10 +134,9 @@ export class SyncSession {
       events,
     });
     this.#pool = pool;
-    const running: RunningSession = {
-      id: this.id, trigger: this.trigger, cookie: this.#cookie, mayBotherUser: this.#mayBotherUser, only: this.#items, pool, begun, services,
-    };
-    this.#slots = this.#handlers.map((handler) => new HandlerSlot(handler, running));
+    const { trigger, cookie, mayBotherUser, items } = this.#request;
+    const running: RunningSession = { id: this.id, trigger, cookie, mayBotherUser, items, pool, begun, services };
+    this.#slots = this.#request.handlers.map((id) => new HandlerSlot(this.#all.get(id)!, running));
     for (const [handlerId, itemId] of this.#pendingSkips) this.#slots.find((s) => s.handler.id === handlerId)?.skip(itemId);
     if (this.#cancelled) for (const slot of this.#slots) slot.cancel();
     let handlers: HandlerResult[] = [];
@@ -165,8 +182,9 @@ export class SyncSession {
    * resolves with every handler `cancelled` in its first phase.
    */
   #endUnstarted(): void {
+    if (this.#state === 'ended') return;
     const now = Date.now();
-    const handlers = this.#handlers.map((h): HandlerResult => ({
+    const handlers = this.#request.handlers.map((id) => this.#all.get(id)!).map((h): HandlerResult => ({
       id: h.id, name: h.name, outcome: 'cancelled', endedIn: 'starting', error: cancelledError(h.id), items: [], startedAt: now, endedAt: now,
     }));
     this.#state = 'ended';

@@ -4,6 +4,7 @@
  * {@link MAX_LOG_ENTRIES} with the eviction rule of {@link LogBook.trim}.
  */
 import type { LogLevel } from '../protocol/types.ts';
+import type { SyncErrorCode } from '../protocol/sync-error.ts';
 
 export interface LogEntry {
   /** The handler's errorId (or a generated one); unique per handler. */
@@ -18,6 +19,8 @@ export interface LogEntry {
   /** Epoch milliseconds. */
   time: number;
   sessionId: string | null;
+  /** On the manager's entries about a failure: the error's code (`null` when it had none). Absent on a handler's own entries. */
+  code?: SyncErrorCode | null;
 }
 
 /** The log keeps at most this many entries; see {@link LogBook.trim} for which go first. */
@@ -52,6 +55,11 @@ export class LogBook {
     this.#entries[i] = { seq: old.seq, entry };
     this.#observe(old.seq, entry);
     return old.entry;
+  }
+
+  /** Deletes the entries of a handler whose errorId `match` accepts. */
+  deleteWhere(handlerId: string, match: (errorId: string) => boolean): LogEntry[] {
+    return this.#remove((e) => e.handlerId === handlerId && match(e.errorId));
   }
 
   /** Deletes one entry of a handler (`null`: the manager's) by errorId, or all of its entries when `errorId` is undefined. */

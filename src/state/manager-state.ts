@@ -28,6 +28,7 @@ import { HandlerStores } from './handler-stores.ts';
 import { RunningJournal, type LiveJournal } from './journal.ts';
 import { interrupt, readStoredRows, restoreState, type NumberedSession } from './loader.ts';
 import { LogBook, MAX_LOG_ENTRIES, type LogEntry } from './log-book.ts';
+import { resolvedFailures } from './failure-entries.ts';
 import { fallbackEntry, unreadableRecordsEntry, unstorableEntry } from './own-entries.ts';
 import { KEYS, MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION, type ItemRecord, type SessionSummary, type StoredError } from './records.ts';
 
@@ -39,6 +40,12 @@ export interface StateOptions extends BackingStoreOptions {
   readonly handlerNames: ReadonlyMap<string, string>;
   /** Where the state dispatches its events ({@link StateChangeEvent}, {@link LogEvent}, {@link StorageFallbackEvent}): the manager. */
   readonly events: EventTarget;
+}
+
+/** Which items of one handler a session syncs: its checked items (`choices`), these `ids`, or both. */
+export interface ItemSelection {
+  readonly choices: boolean;
+  readonly ids: ReadonlySet<string>;
 }
 
 export class ManagerState {
@@ -175,10 +182,10 @@ export class ManagerState {
 
   /**
    * Merges a handler's listed items with the user's choices into its item
-   * records and answers the selection (all of `only` that it listed, else the
-   * checked items). The records and the journal are written with the next batch.
+   * records and answers the selection: the listed items the selection names,
+   * plus the checked ones where it takes the user's choices (no selection: the checked items). The records and the journal are written with the next batch.
    */
-  select(handlerId: string, listed: readonly ItemInfo[], only: readonly string[] | undefined): string[] {
+  select(handlerId: string, listed: readonly ItemInfo[], selection: ItemSelection | undefined): string[] {
     const choices = this.#choices.get(handlerId);
     const previous = this.#items.get(handlerId);
     const records = new Map<string, ItemRecord>();
@@ -191,7 +198,8 @@ export class ManagerState {
     }
     this.#items.set(handlerId, records);
     this.#putItems(handlerId);
-    const selected = listed.filter((item) => (only ? only.includes(item.id) : records.get(item.id)!.checked)).map((item) => item.id);
+    const chosen = (id: string) => (selection ? selection.ids.has(id) || (selection.choices && records.get(id)!.checked) : records.get(id)!.checked);
+    const selected = listed.filter((item) => chosen(item.id)).map((item) => item.id);
     this.#journal.select(handlerId, selected);
     // Written with the next batch (within STATE_FLUSH_INTERVAL), like every other change of the session:
     // a flush per handler would put one IndexedDB write per handler on the session's path.
@@ -210,6 +218,8 @@ export class ManagerState {
    */
   async endSession(summary: SessionSummary): Promise<void> {
     for (const handler of summary.handlers) {
+      const resolved = this.#log.deleteWhere(handler.id, resolvedFailures(handler));
+      if (resolved.length) this.#logChanged('delete', resolved);
       const records = this.#items.get(handler.id);
       if (!records || handler.items.length === 0) continue;
       for (const item of handler.items) {

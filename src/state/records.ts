@@ -176,7 +176,8 @@ export function isLogEntry(value: unknown): value is LogEntry {
   return isObject(value) && typeof value.errorId === 'string' && isOneOf(LOG_LEVELS, value.level)
     && typeof value.text === 'string' && (value.handlerId === null || typeof value.handlerId === 'string')
     && (value.itemId === null || typeof value.itemId === 'string') && typeof value.actionable === 'boolean'
-    && isTime(value.time) && (value.sessionId === null || typeof value.sessionId === 'string');
+    && isTime(value.time) && (value.sessionId === null || typeof value.sessionId === 'string')
+    && (value.code === undefined || value.code === null || isSyncErrorCode(value.code));
 }
 
 export function isSessionSummary(value: unknown): value is SessionSummary {
