@@ -13,5 +13,5 @@ export { SyncError, type SyncErrorCode } from './protocol/sync-error.ts';
 export { LIFE_LOCK_DELAY } from './protocol/locks.ts';
 export { MAX_ITEMS, MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from './protocol/types.ts';
 export type {
-  ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
+  ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, ShowErrorAnswer, ShowErrorInfo, Trigger,
 } from './protocol/types.ts';

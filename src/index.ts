@@ -2,12 +2,23 @@
  * syncmgr, main thread: the sync manager, its events and types.
  * @packageDocumentation
  */
-export { SyncManager, type HandlerInfo, type ItemRecord } from './coordinator/manager.ts';
+export { SyncManager, type HandlerInfo, type InvokeOptions, type ItemRecord, type RetryOptions } from './coordinator/manager.ts';
 export { SyncSession, type SessionState, type SynchronizeOptions } from './coordinator/session.ts';
+export { WHEN_SYNCING, type WhenSyncing } from './coordinator/session-options.ts';
+export { TRIGGER_STRENGTH } from './coordinator/session-request.ts';
+export { WAITS, type PendingSession, type Wait } from './coordinator/session-queue.ts';
 export {
-  DEFAULT_TIMEOUTS, MAX_HANDLER_NAME_LENGTH,
-  type HandlerRegistration, type StorageOption, type SyncManagerOptions, type Timeouts, type WorkerLike,
+  DEFAULT_HANDLER_TRIGGERS, DEFAULT_TIMEOUTS, MAX_HANDLER_NAME_LENGTH,
+  type HandlerRegistration, type StorageOption, type SyncManagerOptions, type Timeouts, type TriggerOptions, type WorkerLike,
 } from './coordinator/options.ts';
+export type { ConditionSource, PulseSource, TriggerEnvironment } from './triggers/sources.ts';
+export { DEFAULT_HIDDEN_BUDGET } from './triggers/hidden.ts';
+export { DEFAULT_IDLE_AFTER } from './triggers/idle.ts';
+export { DEFAULT_INTERVAL } from './triggers/interval.ts';
+export { DEFAULT_INVOKE_DEBOUNCE, DEFAULT_INVOKE_MAX_WAIT } from './triggers/invoke.ts';
+export { DEFAULT_STARTUP_DELAY } from './triggers/startup.ts';
+export { ACTIVITY_EVENTS } from './triggers/activity.ts';
+export { FAILURE_ERROR_ID, RESERVED_ERROR_ID_PREFIX } from './state/failure-entries.ts';
 export { HandlerStateEvent, ItemEvent, SessionEvent, type SyncManagerEventMap } from './coordinator/events.ts';
 export { LogEvent, StateChangeEvent, StorageFallbackEvent } from './state/events.ts';
 export { ConnectionEvent } from './connections/connection-event.ts';
@@ -38,7 +49,7 @@ export {
 export { DEFAULT_REDIRECT, DEFAULT_WHOLE_BODY_LIMIT, STREAM_WINDOW_BYTES } from './connections/fetch-options.ts';
 export type { RedirectMode, ResponseBodyMode } from './protocol/fetch-messages.ts';
 export { SyncError, type SyncErrorCode } from './protocol/sync-error.ts';
-export { MAX_ITEMS, MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES } from './protocol/types.ts';
+export { MAX_ITEMS, MAX_STORE_KEYS, MAX_STORE_KEY_LENGTH, MAX_STORE_VALUE_BYTES, TRIGGERS } from './protocol/types.ts';
 export type {
-  ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, Trigger,
+  ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ItemStatus, LogLevel, LogOptions, ProgressAnswer, ProgressUpdate, ShowErrorAnswer, ShowErrorInfo, Trigger,
 } from './protocol/types.ts';

@@ -21,6 +21,8 @@ export interface HandlerWorker {
   readonly coordinator: LaneEndpoint;
   /** The handler implements `prepare()`. */
   readonly prepares: boolean;
+  /** The handler implements `showError()`. */
+  readonly showsErrors: boolean;
   /** Resolves (never rejects) with the reason when the worker crashes or disappears. */
   readonly died: Promise<SyncError>;
   /** Closes both lanes, stops watching and terminates the worker; idempotent. */
@@ -78,6 +80,7 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
   };
 
   let prepares = true;
+  let showsErrors = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onMessage: ((event: MessageEvent) => void) | undefined;
   const onAbort = () => died.resolve(SyncError.is(signal.reason) ? signal.reason : new SyncError('E_ABORT', `${who}: start aborted.`));
@@ -86,14 +89,14 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
   diedEarly.catch(() => {});
   try {
     const ready = await Promise.race([
-      new Promise<{ lock: string | null; prepares: boolean }>((resolve, reject) => {
+      new Promise<{ lock: string | null; prepares: boolean; showsErrors: boolean }>((resolve, reject) => {
         onMessage = (event: MessageEvent) => {
           const data: unknown = event.data;
           if (!isReadyMessage(data)) return;
           if (data.protocol !== PROTOCOL_VERSION) {
             reject(new SyncError('E_FAIL', `${who}: its worker speaks protocol ${data.protocol}, the manager ${PROTOCOL_VERSION}; build both from the same syncmgr version.`));
           } else {
-            resolve({ lock: data.lock, prepares: data.prepares !== false });
+            resolve({ lock: data.lock, prepares: data.prepares !== false, showsErrors: data.showsErrors === true });
           }
         };
         worker.addEventListener('message', onMessage);
@@ -104,6 +107,7 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
       diedEarly,
     ]);
     prepares = ready.prepares;
+    showsErrors = ready.showsErrors;
     const lock = ready.lock;
     if (lock !== null && hasWebLocks()) {
       // The worker asks for its lock LIFE_LOCK_DELAY after defineHandler(), or when initialize() is
@@ -128,5 +132,5 @@ export async function startHandlerWorker(handler: ResolvedHandler, signal: Abort
     signal.removeEventListener('abort', onAbort);
     if (onMessage) worker.removeEventListener('message', onMessage);
   }
-  return { api: wrapGated<HandlerApi>(handlerLane), coordinator, prepares, died: died.promise, terminate };
+  return { api: wrapGated<HandlerApi>(handlerLane), coordinator, prepares, showsErrors, died: died.promise, terminate };
 }

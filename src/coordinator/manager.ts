@@ -20,6 +20,7 @@ import { SyncSession } from './session.ts';
 import { toRequest, validateSynchronizeOptions, type SynchronizeOptions } from './session-options.ts';
 import { mergeable, covers, type SessionRequest } from './session-request.ts';
 import { SessionQueue, type PendingSession } from './session-queue.ts';
+import { askHandler } from './show-error.ts';
 import type { SessionServices } from './session-services.ts';
 import { startTriggers } from '../triggers/trigger-hub.ts';
 import { debouncedStart } from '../triggers/invoke.ts';
@@ -127,6 +128,31 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
     }
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw new SyncError('E_INVALIDARG', 'retry(handlerId, itemIds, options): options must be an object like { cookie, signal }.');
     return this.synchronize({ ...options, trigger: 'manual', handlers: [handlerId], items: { [handlerId]: itemIds } });
+  }
+
+  /**
+   * SyncMgr's ShowError: the user opened an actionable log entry of a handler.
+   * Starts the handler in a fresh worker and calls its `showError(errorId)`;
+   * when it answers `{ retry: itemIds }` (ShowErrorCompleted with RETRYSYNC),
+   * runs a session for exactly those items (trigger `manual`) and resolves
+   * with it; `null` when it asks for nothing. Without that hook, the entry's
+   * item is retried (the handler's chosen items, for an entry without one).
+   * `handlerId` is needed only when two handlers use the same errorId.
+   */
+  async showError(errorId: string, handlerId?: string): Promise<SyncSession | null> {
+    if (typeof errorId !== 'string') throw new SyncError('E_INVALIDARG', 'showError(errorId, handlerId?): errorId must be the string of a log entry.');
+    if (handlerId !== undefined) this.#checkHandler(handlerId, 'showError');
+    await this.#state.load();
+    const found = this.#state.log().filter((e) => e.errorId === errorId && e.handlerId !== null && (handlerId === undefined || e.handlerId === handlerId));
+    if (found.length === 0) throw new SyncError('E_INVALIDARG', `showError(): no log entry of a handler has the errorId ${JSON.stringify(errorId)}.`);
+    if (found.length > 1) throw new SyncError('E_INVALIDARG', `showError(): the errorId ${JSON.stringify(errorId)} is used by handlers ${found.map((e) => e.handlerId).join(', ')}; pass the handlerId too.`);
+    const entry = found[0]! as LogEntry & { handlerId: string };
+    if (!entry.actionable) throw new SyncError('E_INVALIDARG', `showError(): the entry ${JSON.stringify(errorId)} of handler '${entry.handlerId}' is not actionable (only entries logged with actionable: true can be opened).`);
+    if (this.#closing) throw new SyncError('E_UNEXPECTED', `SyncManager '${this.name}' is closed; create a new one to show errors.`);
+    const answer = await askHandler(this.#options.handlers.get(entry.handlerId)!, entry);
+    if (answer === null || this.#closing) return null;
+    if (answer === 'choices') return this.synchronize({ trigger: 'manual', handlers: [entry.handlerId] });
+    return answer.length === 0 ? null : this.retry(entry.handlerId, answer);
   }
 
   /** The sessions waiting to run, in order, and what each waits for. */

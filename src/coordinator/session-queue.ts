@@ -45,20 +45,22 @@ export class SessionQueue {
   #stopNetwork: (() => void) | null = null;
   #idle: (() => void)[] = [];
   #closed = false;
+  #scheduled = false;
 
   constructor(run: (session: SyncSession) => Promise<void>, network: ConditionSource) {
     this.#run = run;
     this.#network = network;
   }
 
+  /** The session running now; `null` also while one that has ended (its `done` resolved) is being cleared away. */
   get active(): SyncSession | null {
-    return this.#active;
+    return this.#active?.state === 'running' ? this.#active : null;
   }
 
   /** Queues `session`; it starts when it is first free to: not before `notBefore`, and online when `needsNetwork`. */
   add(session: SyncSession, notBefore = 0, needsNetwork = false): void {
     this.#waiting.push({ session, notBefore, since: Date.now(), needsNetwork });
-    this.#pump();
+    this.#soon();
   }
 
   /** The waiting session `test` picks (the first), with when it was first asked for; `null` when none. */
@@ -72,7 +74,7 @@ export class SessionQueue {
     const entry = this.#waiting.find((e) => e.session === session);
     if (!entry) return;
     entry.notBefore = notBefore;
-    this.#pump();
+    this.#soon();
   }
 
   pending(): PendingSession[] {
@@ -101,6 +103,20 @@ export class SessionQueue {
   idle(): Promise<void> {
     if (!this.#active) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /**
+   * Pumps in a microtask: a session never starts inside the `synchronize()`
+   * call that asked for it, so the caller holds the session before its
+   * `sessionstart` fires; and many requests in one task pump once.
+   */
+  #soon(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#pump();
+    });
   }
 
   #pump(): void {

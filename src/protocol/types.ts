@@ -75,6 +75,22 @@ export interface InitializeInfo {
   mayBotherUser: boolean;
 }
 
+/** What a handler's `showError()` learns about the log entry the user opened. */
+export interface ShowErrorInfo {
+  handlerId: string;
+  errorId: string;
+  level: LogLevel;
+  text: string;
+  itemId: string | null;
+  /** The error's code, on the manager's own entries about a failure; else `null`. */
+  code: string | null;
+}
+
+/** What a handler's `showError()` may answer: the items to sync again (SyncMgr's RETRYSYNC). */
+export interface ShowErrorAnswer {
+  retry: string[];
+}
+
 /** Kinds of connection an endpoint offers. */
 export const CONNECTION_KINDS = ['websocket', 'fetch'] as const;
 export type ConnectionKind = (typeof CONNECTION_KINDS)[number];

@@ -5,10 +5,10 @@
  * MessagePort: this file uses neither DOM nor worker globals.
  */
 import type { Outcome, WireError } from './wire.ts';
-import type { ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ProgressAnswer } from './types.ts';
+import type { ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ProgressAnswer, ShowErrorInfo } from './types.ts';
 
 /** Version of this protocol; both sides must agree. */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /**
  * The first message a handler worker posts on its global scope, as soon as
@@ -24,6 +24,8 @@ export interface ReadyMessage {
   lock: string | null;
   /** The handler implements `prepare()`: without it the manager does not call {@link HandlerApi.prepare}. */
   prepares: boolean;
+  /** The handler implements `showError()`: without it the manager does not call {@link HandlerApi.showError}. */
+  showsErrors: boolean;
 }
 
 /**
@@ -78,6 +80,12 @@ export interface HandlerApi {
   skip(itemId: string): Promise<void>;
   /** Aborts the handler's `ctx.signal` (cancel, timeout, end of session). */
   abort(reason: WireError): Promise<void>;
+  /**
+   * SyncMgr's ShowError, in a worker started for it alone (no initialize, no
+   * session): answers the item ids to sync again (ShowErrorCompleted with
+   * RETRYSYNC), or `null` for none.
+   */
+  showError(info: ShowErrorInfo): Promise<Outcome<string[] | null>>;
 }
 
 /**

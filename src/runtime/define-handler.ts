@@ -11,7 +11,7 @@ import { SyncError } from '../protocol/sync-error.ts';
 import { fail, fromWire, ok } from '../protocol/wire.ts';
 import { lifeLock } from '../protocol/locks.ts';
 import { PROTOCOL_VERSION, type CoordinatorApi, type HandlerApi, type LaneMessage, type LockedMessage, type ReadyMessage } from '../protocol/worker-api.ts';
-import { MAX_ITEMS, type InitializeInfo, type ItemInfo } from '../protocol/types.ts';
+import { MAX_ITEMS, type InitializeInfo, type ItemInfo, type ShowErrorAnswer, type ShowErrorInfo } from '../protocol/types.ts';
 import { lane, type LaneTarget } from '../internal/lane.ts';
 import { ContextState, createContext, type HandlerContext } from './context.ts';
 import { setActiveSession } from './active-session.ts';
@@ -26,6 +26,14 @@ export interface SyncHandler {
   prepare?(itemIds: string[], ctx: HandlerContext): boolean | void | Promise<boolean | void>;
   /** SyncMgr's Synchronize: do the work; resolve when done, throw to fail. */
   synchronize(itemIds: string[], ctx: HandlerContext): void | Promise<void>;
+  /**
+   * SyncMgr's ShowError: the user opened one of the handler's actionable log
+   * entries. Runs in a worker started for it alone, with the user watching
+   * (show what helps, ask what to do); answer `{ retry: itemIds }` to have
+   * those items synced again, or nothing. Optional: without it, opening an
+   * entry retries its item (or the whole handler, for an entry without one).
+   */
+  showError?(errorId: string, info: ShowErrorInfo): ShowErrorAnswer | void | Promise<ShowErrorAnswer | void>;
 }
 
 /** The worker's global scope: where the handshake goes, and what both lanes run over. */
@@ -120,9 +128,22 @@ export function defineHandler(handler: SyncHandler, target: ReadyTarget = global
     async abort(reason) {
       state?.controller.abort(fromWire(reason));
     },
+    async showError(info) {
+      try {
+        const answer: unknown = await handler.showError?.(info.errorId, info);
+        if (answer === undefined || answer === null) return ok(null);
+        const retry = (answer as { retry?: unknown }).retry;
+        if (typeof answer !== 'object' || !Array.isArray(retry) || !retry.every((id) => typeof id === 'string')) {
+          throw new SyncError('E_INVALIDARG', 'showError() must answer nothing, or { retry: itemIds } with an array of item ids.');
+        }
+        return ok(retry as string[]);
+      } catch (error) {
+        return fail(error);
+      }
+    },
   };
   Comlink.expose(api, lane(target, 'handler'));
-  target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, lock: life?.name ?? null, prepares: typeof handler.prepare === 'function' }, []);
+  target.postMessage({ type: 'syncmgr:ready', protocol: PROTOCOL_VERSION, lock: life?.name ?? null, prepares: typeof handler.prepare === 'function', showsErrors: typeof handler.showError === 'function' }, []);
 }
 
 /**

@@ -45,11 +45,12 @@ export function connectFailureEntry(at: FailureContext, endpoint: string, error:
   return entry(at, CONNECT_PREFIX + endpoint, null, code, `${at.handlerName} could not connect to '${endpoint}': ${message}`);
 }
 
-/** The errorIds of a handler's failure entries that a session with this summary removes. */
-export function resolvedFailures(handler: SessionSummary['handlers'][number]): (errorId: string) => boolean {
+/** Which of a handler's entries the session `summary` tells of resolves: failure entries of earlier sessions that it succeeded past. */
+export function resolvedFailures(handler: SessionSummary['handlers'][number], sessionId: string): (entry: LogEntry) => boolean {
   const succeeded = new Set(handler.items.filter((i) => i.status === 'succeeded').map((i) => ITEM_FAILURE_PREFIX + i.id));
   const whole = handler.outcome === 'succeeded';
-  return (errorId) => succeeded.has(errorId) || (whole && (errorId === FAILURE_ERROR_ID || errorId.startsWith(CONNECT_PREFIX)));
+  return ({ errorId, sessionId: from }) => from !== sessionId
+    && (succeeded.has(errorId) || (whole && (errorId === FAILURE_ERROR_ID || errorId.startsWith(CONNECT_PREFIX))));
 }
 
 function entry(at: FailureContext, errorId: string, itemId: string | null, code: LogEntry['code'], text: string): LogEntry {

@@ -57,9 +57,9 @@ export class LogBook {
     return old.entry;
   }
 
-  /** Deletes the entries of a handler whose errorId `match` accepts. */
-  deleteWhere(handlerId: string, match: (errorId: string) => boolean): LogEntry[] {
-    return this.#remove((e) => e.handlerId === handlerId && match(e.errorId));
+  /** Deletes the entries of a handler that `match` accepts. */
+  deleteWhere(handlerId: string, match: (entry: LogEntry) => boolean): LogEntry[] {
+    return this.#remove((e) => e.handlerId === handlerId && match(e));
   }
 
   /** Deletes one entry of a handler (`null`: the manager's) by errorId, or all of its entries when `errorId` is undefined. */

@@ -218,7 +218,7 @@ export class ManagerState {
    */
   async endSession(summary: SessionSummary): Promise<void> {
     for (const handler of summary.handlers) {
-      const resolved = this.#log.deleteWhere(handler.id, resolvedFailures(handler));
+      const resolved = this.#log.deleteWhere(handler.id, resolvedFailures(handler, summary.id));
       if (resolved.length) this.#logChanged('delete', resolved);
       const records = this.#items.get(handler.id);
       if (!records || handler.items.length === 0) continue;

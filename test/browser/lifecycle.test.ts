@@ -133,7 +133,8 @@ test.for([
   { trigger: 'manual', given: false, expected: false },
 ] as const)('initialize receives trigger $trigger with mayBotherUser $expected (given: $given) and the cookie', async ({ trigger, given, expected }) => {
   const reports = bed.reports;
-  const m = bed.manager({ handlers: [scripted('h1')] });
+  // Registered for the trigger: a session without a handler list takes those registered for its trigger.
+  const m = bed.manager({ triggers: { online: false }, handlers: [scripted('h1', { triggers: [trigger] })] });
   const data = { scripts: { h1: { steps: [{ op: 'inspect', on: 'none' }] } }, note: 'from the app', list: [1, 2, 3] };
   const session = m.synchronize(given === undefined ? { trigger, cookie: data } : { trigger, cookie: data, mayBotherUser: given });
   await session.done;
@@ -185,9 +186,9 @@ test("sessions are queued: a second synchronize() starts only after the first on
   const log = (e: SessionEvent) => order.push(`${e.type}:${e.session === s1 ? 1 : 2}`);
   m.addEventListener('sessionstart', log);
   m.addEventListener('sessionend', log);
-  const script = cookie({ h1: { steps: [{ op: 'wait' }] } });
-  const s1 = m.synchronize({ cookie: script });
-  const s2 = m.synchronize({ cookie: script });
+  // Distinct cookies: equal ones would merge the second request into the first.
+  const s1 = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'wait' }] } }) });
+  const s2 = m.synchronize({ cookie: cookie({ h1: { steps: [{ op: 'wait', ms: 600_000 }] } }) });
   await reports.wait((r) => r.sessionId === s1.id && r.phase === 'synchronize');
   expect([s1.state, s2.state]).toEqual(['running', 'queued']);
   expect(m.activeSession).toBe(s1);

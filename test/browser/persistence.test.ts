@@ -68,7 +68,8 @@ test('choices, item states, the log and the history survive a reload: a new mana
   expect(before.h1[0]!.lastSuccess).toBe(result.endedAt);
   expect(before.h2).toEqual([expect.objectContaining({ id: 'x', checked: false, status: 'failed', lastError: { name: 'SyncError', code: 'E_FAIL', message: 'server said no' } })]);
   // The two handlers log side by side: either may come first.
-  expect(before.log.map((e) => [e.handlerId, e.text]).sort()).toEqual([['h1', 'Disk full'], ['h2', 'about to fail']]);
+  // h2's failure is logged by the manager too (h2 logged no error of its own).
+  expect(before.log.map((e) => [e.handlerId, e.text]).sort()).toEqual([['h1', 'Disk full'], ['h2', 'about to fail'], ['h2', "h2 failed on 'X' while synchronizing: server said no"]]);
   expect(before.sessions.map((s) => [s.id, s.outcome, s.handlers.map((h) => h.outcome)])).toEqual([[session.id, 'failed', ['succeeded', 'failed']]]);
 
   // The page goes away without close(): nothing but what is in IndexedDB is left.
@@ -97,6 +98,7 @@ test('a session interrupted by killing its page (and worker) is reported as inte
   const m1 = first.page.open(name, ['h1']);
   const session = m1.synchronize({
     trigger: 'interval',
+    handlers: ['h1'],
     cookie: cookie({
       h1: {
         items: [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }, { id: 'c', name: 'C' }],

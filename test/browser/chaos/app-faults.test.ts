@@ -94,7 +94,8 @@ test('100 sessions queued at once run one at a time, in order, and leave no work
   const order: string[] = [];
   m.addEventListener('sessionstart', (e) => order.push(e.session.id));
   const started = Date.now();
-  const sessions: SyncSession[] = Array.from({ length: 100 }, () => m.synchronize());
+  // Each its own cookie: requests for the same handlers and cookie would merge into one session.
+  const sessions: SyncSession[] = Array.from({ length: 100 }, (_, i) => m.synchronize({ cookie: { n: i } }));
   // They end in order, so each must end within a session's bound of the one before it: a stuck queue fails there.
   const results: SessionResult[] = [];
   for (const [i, session] of sessions.entries()) results.push(await within(session.done, SESSION_BOUND_MS, `queued session ${i} (after session ${i - 1} ended)`));
