@@ -120,10 +120,11 @@ const MAX_CAUSES = 8;
 
 /** An error as the runtime sends it (protocol/wire.ts): strings where strings belong, a bounded chain of causes. */
 function isWireError(value: unknown, depth = 0): boolean {
-  if (!isPlainRecord(value) || !hasOnlyKeys(value, ['name', 'message', 'code', 'stack', 'cause'])) return false;
+  if (!isPlainRecord(value) || !hasOnlyKeys(value, ['name', 'message', 'code', 'stack', 'cause', 'retryAfter'])) return false;
   if (typeof value.name !== 'string' || typeof value.message !== 'string') return false;
   if (value.code !== undefined && !isSyncErrorCode(value.code)) return false;
   if (value.stack !== undefined && typeof value.stack !== 'string') return false;
+  if (value.retryAfter !== undefined && !(typeof value.retryAfter === 'number' && Number.isFinite(value.retryAfter) && value.retryAfter >= 0)) return false;
   return value.cause === undefined || (depth < MAX_CAUSES && isWireError(value.cause, depth + 1));
 }
 

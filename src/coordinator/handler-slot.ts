@@ -7,7 +7,7 @@
  */
 import { SyncError } from '../protocol/sync-error.ts';
 import { fromWire, toWire, unwrap, type Outcome } from '../protocol/wire.ts';
-import { MAX_LOG_TEXT_LENGTH, type ItemInfo, type ItemStatus } from '../protocol/types.ts';
+import { MAX_LOG_TEXT_LENGTH, type InitializeInfo, type ItemInfo, type ItemStatus } from '../protocol/types.ts';
 import type { HandlerOutcome } from '../state/records.ts';
 import type { LogEntry } from '../state/log-book.ts';
 import { connectFailureEntry, failureEntry, isFailure } from '../state/failure-entries.ts';
@@ -99,7 +99,8 @@ export class HandlerSlot {
       this.#enter('initializing');
       // Served before initialize() is sent: the worker may call the manager as soon as it has initialize's info.
       exposeGated(coordinatorApi(this), worker.coordinator, (refused) => this.#refused(refused));
-      const info = { sessionId: session.id, handlerId: id, trigger: session.trigger, cookie: session.cookie, mayBotherUser: session.mayBotherUser };
+      const { trigger, cookie, mayBotherUser, attempt, lastChance } = session;
+      const info: InitializeInfo = { sessionId: session.id, handlerId: id, trigger, cookie, mayBotherUser, attempt, lastChance };
       // items() follows initialize() at once (see HandlerApi.items): one round trip for both.
       const initializing = worker.api.initialize(info);
       const listing = worker.api.items();

@@ -17,10 +17,13 @@ import type { ItemRecord, SessionSummary } from '../state/records.ts';
 import { resolveOptions, type ResolvedOptions, type SyncManagerOptions } from './options.ts';
 import type { SyncManagerEventMap } from './events.ts';
 import { SyncSession } from './session.ts';
+import type { SessionResult } from './result.ts';
 import { toRequest, validateSynchronizeOptions, type SynchronizeOptions } from './session-options.ts';
 import { mergeable, covers, type SessionRequest } from './session-request.ts';
 import { SessionQueue, type PendingSession } from './session-queue.ts';
 import { askHandler } from './show-error.ts';
+import { planRetry } from './auto-retry.ts';
+import { RETRY_ERROR_ID, retryEntry } from '../state/failure-entries.ts';
 import type { SessionServices } from './session-services.ts';
 import { startTriggers } from '../triggers/trigger-hub.ts';
 import { debouncedStart } from '../triggers/invoke.ts';
@@ -52,6 +55,8 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
   readonly #sessions = new Set<SyncSession>();
   readonly #queue: SessionQueue;
   readonly #stopTriggers: () => void;
+  /** Per automatic retry waiting or running: deletes its `retry` log entries. */
+  readonly #retryEntries = new Map<SyncSession, () => void>();
   #closing: Promise<void> | null = null;
 
   /** Throws a `SyncError` (`E_INVALIDARG`) naming the option to fix. */
@@ -165,14 +170,40 @@ export class SyncManager extends typedEventTarget<SyncManagerEventMap>() {
     const hidden = this.#options.triggers.hidden;
     // A session of a hiding page is best effort: it gets the budget, not the handlers' limits.
     const budget = session.trigger === 'hidden' && hidden ? setTimeout(() => session.cancel(), hidden.budget) : undefined;
+    this.#retryEntries.get(session)?.();
     try {
       await session.run(this.#services);
+      // Planned before the next session starts: the queue pumps once this run has settled.
+      if (!this.#closing) this.#retryLater(session.request, await session.done);
     } catch (error) {
       reportError(error);
       session.fail();
     } finally {
       clearTimeout(budget);
     }
+  }
+
+  /** Queues the automatic retry of a session that failed (auto-retry.ts), with a `retry` entry per handler until it runs. */
+  #retryLater(request: SessionRequest, result: SessionResult): void {
+    const plan = planRetry(request, result, this.#options.retry);
+    if (!plan) return;
+    const session = new SyncSession(this.#options.handlers, plan.request);
+    this.#sessions.add(session);
+    for (const id of plan.request.handlers) {
+      const at = { handlerId: id, handlerName: this.#options.handlers.get(id)!.name, sessionId: result.id };
+      this.#state.addLog(retryEntry(at, plan.request.attempt, this.#options.retry!.retries, plan.delay, plan.retryAfter.get(id) != null));
+    }
+    // The entries go when the retry starts or ends without starting (cancelled); a later failure writes its own.
+    const gone = () => {
+      for (const id of plan.request.handlers) this.#state.deleteLogWhere(id, (e) => e.errorId === RETRY_ERROR_ID && e.sessionId === result.id);
+    };
+    this.#retryEntries.set(session, gone);
+    void session.done.then(() => {
+      gone();
+      this.#retryEntries.delete(session);
+      this.#sessions.delete(session);
+    });
+    this.#queue.add(session, Date.now() + plan.delay, this.#waitsForNetwork(plan.request), 'retry');
   }
 
   /** Waits for the network: started by a trigger other than `manual` while offline, with a handler that may connect. */

@@ -8,6 +8,7 @@ import { missingStoreMethods, type StateStore } from '../storage/state-store.ts'
 import type { StorageOption } from '../state/backing-store.ts';
 import { TRIGGERS, isOneOf, type Trigger } from '../protocol/types.ts';
 import { checkDelay, resolveTriggers, type ResolvedTriggers, type TriggerOptions } from '../triggers/trigger-options.ts';
+import { resolveAutoRetry, type AutoRetryOptions } from './auto-retry.ts';
 
 export type { TriggerOptions };
 
@@ -87,6 +88,8 @@ export interface SyncManagerOptions {
   storage?: StorageOption;
   /** The automatic triggers: which run, their delays, what they listen to. Default: all on, with their defaults. */
   triggers?: TriggerOptions;
+  /** Automatic retry of failed trigger-started sessions: `true` for {@link DEFAULT_AUTO_RETRY}, or some of its options. Default `false` (off). */
+  retry?: boolean | Partial<AutoRetryOptions>;
 }
 
 /** Options after validation, with every default filled in. */
@@ -98,6 +101,8 @@ export interface ResolvedOptions {
   timeouts: Timeouts;
   storage: StorageOption;
   triggers: ResolvedTriggers;
+  /** `null`: off. */
+  retry: AutoRetryOptions | null;
 }
 
 export interface ResolvedHandler {
@@ -114,7 +119,7 @@ export interface ResolvedHandler {
 
 export const MAX_HANDLER_NAME_LENGTH = 32;
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
-const OPTION_KEYS = ['name', 'endpoints', 'defaultEndpoint', 'handlers', 'timeouts', 'storage', 'triggers'];
+const OPTION_KEYS = ['name', 'endpoints', 'defaultEndpoint', 'handlers', 'timeouts', 'storage', 'triggers', 'retry'];
 const HANDLER_KEYS = ['id', 'name', 'worker', 'endpoints', 'timeouts', 'triggers', 'interval'];
 
 /** Validates `new SyncManager(options)`; every message names the option to fix. */
@@ -138,6 +143,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const timeouts = resolveTimeouts(o.timeouts, DEFAULT_TIMEOUTS, 'SyncManager option `timeouts`', Object.keys(DEFAULT_TIMEOUTS) as (keyof Timeouts)[]);
   const storage = resolveStorage(o.storage);
   const triggers = resolveTriggers(o.triggers);
+  const retry = resolveAutoRetry(o.retry);
   if (!Array.isArray(o.handlers) || o.handlers.length === 0) {
     throw new SyncError('E_INVALIDARG', 'SyncManager option `handlers` must be a non-empty array of { id, worker }.');
   }
@@ -147,7 +153,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     if (handlers.has(handler.id)) throw new SyncError('E_INVALIDARG', `SyncManager option \`handlers\`: the id '${handler.id}' is used twice.`);
     handlers.set(handler.id, handler);
   }
-  return { name: o.name, endpoints, defaultEndpoint, handlers, timeouts, storage, triggers };
+  return { name: o.name, endpoints, defaultEndpoint, handlers, timeouts, storage, triggers, retry };
 }
 
 /** `storage`: a known kind or an object with every method of a StateStore. */

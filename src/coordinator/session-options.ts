@@ -80,5 +80,5 @@ export function toRequest(options: SynchronizeOptions, handlers: ReadonlyMap<str
   const ids = options.handlers ? [...options.handlers] : [...handlers.values()].filter((h) => h.triggers.has(trigger)).map((h) => h.id);
   // A map: handler ids are user input, never looked up on a plain object.
   const items = new Map<string, ItemSelection>(Object.entries(options.items ?? {}).map(([id, list]) => [id, { choices: false, ids: new Set(list) }]));
-  return { trigger, handlers: ids, items, cookie: options.cookie ?? null, mayBotherUser: options.mayBotherUser ?? trigger === 'manual' };
+  return { trigger, handlers: ids, items, cookie: options.cookie ?? null, mayBotherUser: options.mayBotherUser ?? trigger === 'manual', attempt: 1 };
 }

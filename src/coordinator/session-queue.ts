@@ -1,7 +1,8 @@
 /**
  * The manager's sessions, one at a time: those waiting for their turn, in
  * the order they were asked for, and the one running. A waiting session may
- * also wait for a time (an `invoke` request's debounce) or for the network (a
+ * also wait for a time (an `invoke` request's debounce, an automatic retry's
+ * delay) or for the network (a
  * session started by a trigger other than `manual` while the browser is
  * offline); the first one free to go runs, so a session held back never
  * blocks those behind it. Each session's run is given by the manager.
@@ -11,7 +12,7 @@ import type { SyncSession } from './session.ts';
 import type { ItemSelection } from './session-request.ts';
 
 /** What a waiting session waits for. */
-export const WAITS = ['turn', 'debounce', 'network'] as const;
+export const WAITS = ['turn', 'debounce', 'retry', 'network'] as const;
 export type Wait = (typeof WAITS)[number];
 
 /** A session waiting to run, as `manager.pending()` tells it. */
@@ -19,11 +20,13 @@ export interface PendingSession {
   session: SyncSession;
   sessionId: string;
   trigger: SyncSession['trigger'];
+  /** 1, or n + 1 for the automatic retry of attempt n. */
+  attempt: number;
   handlers: string[];
   /** Per handler that does not sync just the user's choices: whether it syncs them too, and which ids besides. */
   items: Record<string, { choices: boolean; ids: string[] }>;
   waitingFor: Wait;
-  /** Epoch ms before which it does not start (a debounce); `null`: none. */
+  /** Epoch ms before which it does not start (a debounce or a retry's delay); `null`: none. */
   notBefore: number | null;
 }
 
@@ -31,6 +34,8 @@ interface Entry {
   readonly session: SyncSession;
   /** Epoch ms; 0: at once. */
   notBefore: number;
+  /** What `notBefore` is. */
+  delay: 'debounce' | 'retry';
   /** When the request was first made (bounds a debounce). */
   readonly since: number;
   readonly needsNetwork: boolean;
@@ -57,9 +62,9 @@ export class SessionQueue {
     return this.#active?.state === 'running' ? this.#active : null;
   }
 
-  /** Queues `session`; it starts when it is first free to: not before `notBefore`, and online when `needsNetwork`. */
-  add(session: SyncSession, notBefore = 0, needsNetwork = false): void {
-    this.#waiting.push({ session, notBefore, since: Date.now(), needsNetwork });
+  /** Queues `session`; it starts when it is first free to: not before `notBefore` (a `delay` of that kind), and online when `needsNetwork`. */
+  add(session: SyncSession, notBefore = 0, needsNetwork = false, delay: 'debounce' | 'retry' = 'debounce'): void {
+    this.#waiting.push({ session, notBefore, delay, since: Date.now(), needsNetwork });
     this.#soon();
   }
 
@@ -74,6 +79,7 @@ export class SessionQueue {
     const entry = this.#waiting.find((e) => e.session === session);
     if (!entry) return;
     entry.notBefore = notBefore;
+    entry.delay = 'debounce';
     this.#soon();
   }
 
@@ -81,10 +87,10 @@ export class SessionQueue {
     const online = this.#network.current();
     const now = Date.now();
     return this.#waiting.filter((e) => e.session.state === 'queued').map((e) => {
-      const { trigger, handlers, items } = e.session.request;
-      const waitingFor: Wait = e.notBefore > now ? 'debounce' : e.needsNetwork && !online ? 'network' : 'turn';
+      const { trigger, handlers, items, attempt } = e.session.request;
+      const waitingFor: Wait = e.notBefore > now ? e.delay : e.needsNetwork && !online ? 'network' : 'turn';
       return {
-        session: e.session, sessionId: e.session.id, trigger, handlers: [...handlers], items: describe(items),
+        session: e.session, sessionId: e.session.id, trigger, attempt, handlers: [...handlers], items: describe(items),
         waitingFor, notBefore: e.notBefore > now ? e.notBefore : null,
       };
     });

@@ -28,6 +28,8 @@ export interface SessionRequest {
   items: ReadonlyMap<string, ItemSelection>;
   cookie: unknown;
   mayBotherUser: boolean;
+  /** 1 for a request of app code or a trigger; n + 1 for the manager's automatic retry of attempt n. */
+  attempt: number;
 }
 
 /** `true` when `a` and `b` may become one session: the same handlers and the same cookie. */
@@ -35,7 +37,7 @@ export function mergeable(a: SessionRequest, b: SessionRequest): boolean {
   return a.handlers.length === b.handlers.length && a.handlers.every((id) => b.handlers.includes(id)) && sameData(a.cookie, b.cookie);
 }
 
-/** The request both `a` and `b` ask for: items united, the stronger trigger, the user bothered if either may. */
+/** The request both `a` and `b` ask for: items united, the stronger trigger, the user bothered if either may, the earlier attempt (a fresh request starts the count over). */
 export function merge(a: SessionRequest, b: SessionRequest): SessionRequest {
   const items = new Map<string, ItemSelection>();
   for (const id of a.handlers) {
@@ -44,7 +46,7 @@ export function merge(a: SessionRequest, b: SessionRequest): SessionRequest {
     if (x === USER_CHOICES && y === USER_CHOICES) continue;
     items.set(id, { choices: x.choices || y.choices, ids: new Set([...x.ids, ...y.ids]) });
   }
-  return { trigger: strongerTrigger(a.trigger, b.trigger), handlers: a.handlers, items, cookie: a.cookie, mayBotherUser: a.mayBotherUser || b.mayBotherUser };
+  return { trigger: strongerTrigger(a.trigger, b.trigger), handlers: a.handlers, items, cookie: a.cookie, mayBotherUser: a.mayBotherUser || b.mayBotherUser, attempt: Math.min(a.attempt, b.attempt) };
 }
 
 /** `true` when every item `wanted` asks of a handler is asked by `running` too (an explicit id counts when `running` has it, or syncs the user's choices and the id is among them). */

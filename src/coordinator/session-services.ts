@@ -28,6 +28,8 @@ export interface RunningSession {
   readonly trigger: Trigger;
   readonly cookie: unknown;
   readonly mayBotherUser: boolean;
+  readonly attempt: number;
+  readonly lastChance: boolean;
   /** Which items each handler syncs; a handler absent here syncs the user's choices. */
   readonly items: ReadonlyMap<string, ItemSelection>;
   readonly pool: ConnectionPool;

@@ -14,6 +14,7 @@ import { SessionEvent } from './events.ts';
 import { HandlerSlot, cancelledError } from './handler-slot.ts';
 import type { RunningSession, SessionServices } from './session-services.ts';
 import { merge, type SessionRequest } from './session-request.ts';
+import { isLastChance } from './auto-retry.ts';
 import { deferred } from '../internal/deferred.ts';
 
 export type { SynchronizeOptions } from './session-options.ts';
@@ -60,6 +61,11 @@ export class SyncSession {
   /** What started it; after a merge, the stronger of the merged requests' triggers. */
   get trigger(): Trigger {
     return this.#request.trigger;
+  }
+
+  /** 1, or n + 1 for the manager's automatic retry of a session that failed at attempt n. */
+  get attempt(): number {
+    return this.#request.attempt;
   }
 
   /** @internal What it is asked to do. */
@@ -134,8 +140,9 @@ export class SyncSession {
       events,
     });
     this.#pool = pool;
-    const { trigger, cookie, mayBotherUser, items } = this.#request;
-    const running: RunningSession = { id: this.id, trigger, cookie, mayBotherUser, items, pool, begun, services };
+    const { trigger, cookie, mayBotherUser, items, attempt } = this.#request;
+    const lastChance = isLastChance(this.#request, options.retry);
+    const running: RunningSession = { id: this.id, trigger, cookie, mayBotherUser, attempt, lastChance, items, pool, begun, services };
     this.#slots = this.#request.handlers.map((id) => new HandlerSlot(this.#all.get(id)!, running));
     for (const [handlerId, itemId] of this.#pendingSkips) this.#slots.find((s) => s.handler.id === handlerId)?.skip(itemId);
     if (this.#cancelled) for (const slot of this.#slots) slot.cancel();

@@ -3,6 +3,7 @@
  * wire.ts): code, message and the chain of causes survive both ways.
  */
 import { isOneOf } from './types.ts';
+import { parseRetryAfter } from './retry-after.ts';
 
 /**
  * What went wrong, in SyncMgr's vocabulary:
@@ -30,14 +31,33 @@ export function isSyncErrorCode(value: unknown): value is SyncErrorCode {
 export class SyncError extends Error {
   override name = 'SyncError';
   readonly code: SyncErrorCode;
+  /**
+   * How long the server asked to wait before trying again, in ms from when
+   * the error was made; `null` when it did not say. The manager's automatic
+   * retry waits that long (see the manager's `retry` option).
+   */
+  readonly retryAfter: number | null;
 
-  constructor(code: SyncErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * `options.retryAfter`: a delay in ms, or a `Retry-After` header's value as
+   * the server sent it (delay-seconds or an HTTP-date; one that cannot be
+   * read counts as not said).
+   */
+  constructor(code: SyncErrorCode, message: string, options?: { cause?: unknown; retryAfter?: number | string | null }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.retryAfter = readRetryAfter(options?.retryAfter);
   }
 
   /** `true` for a SyncError from any realm or thread (no `instanceof` across threads). */
   static is(value: unknown, code?: SyncErrorCode): value is SyncError {
     return value instanceof Error && isSyncErrorCode((value as SyncError).code) && (code === undefined || (value as SyncError).code === code);
   }
+}
+
+function readRetryAfter(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return parseRetryAfter(value, Date.now());
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  throw new SyncError('E_INVALIDARG', `SyncError: retryAfter must be a delay in ms (a number ≥ 0) or a Retry-After header value, not ${typeof value === 'number' ? value : typeof value}.`);
 }

@@ -73,6 +73,10 @@ export interface InitializeInfo {
   cookie: unknown;
   /** The user started this session and is watching: UI is welcome (SyncMgr's MAYBOTHERUSER). */
   mayBotherUser: boolean;
+  /** 1, or n + 1 for the manager's automatic retry of a session that failed at attempt n. */
+  attempt: number;
+  /** Should this session fail, the manager will not retry it automatically (Background Sync's `lastChance`): retry is off, the session is `manual`, or this is the last attempt. */
+  lastChance: boolean;
 }
 
 /** What a handler's `showError()` learns about the log entry the user opened. */

@@ -16,6 +16,8 @@ export interface WireError {
   code?: SyncErrorCode;
   stack?: string;
   cause?: WireError;
+  /** A SyncError's `retryAfter`, in ms. */
+  retryAfter?: number;
 }
 
 /** The result of every call across the worker boundary. */
@@ -37,6 +39,8 @@ export function toWire(error: unknown, depth = 0): WireError {
     const wire: WireError = { name: error.name, message };
     const code = (error as { code?: unknown }).code;
     if (isSyncErrorCode(code)) wire.code = code;
+    const retryAfter = (error as { retryAfter?: unknown }).retryAfter;
+    if (typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0) wire.retryAfter = retryAfter;
     // An engine's stack may repeat its message in other words: a cause's stack is cut the same way (its frames name only the origin then).
     if (typeof error.stack === 'string') wire.stack = depth > 0 ? redactUrls(error.stack) : redactCredentials(error.stack);
     if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) wire.cause = toWire(error.cause, depth + 1);
@@ -49,7 +53,8 @@ export function toWire(error: unknown, depth = 0): WireError {
 export function fromWire(wire: WireError): Error {
   const cause = wire.cause === undefined ? undefined : fromWire(wire.cause);
   const options = cause === undefined ? undefined : { cause };
-  const error = wire.code ? new SyncError(wire.code, wire.message, options) : new Error(wire.message, options);
+  const retryAfter = typeof wire.retryAfter === 'number' && Number.isFinite(wire.retryAfter) && wire.retryAfter >= 0 ? wire.retryAfter : null;
+  const error = wire.code ? new SyncError(wire.code, wire.message, { ...options, retryAfter }) : new Error(wire.message, options);
   if (!wire.code) error.name = wire.name;
   if (wire.stack !== undefined) error.stack = wire.stack;
   return error;

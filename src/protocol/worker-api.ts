@@ -8,7 +8,7 @@ import type { Outcome, WireError } from './wire.ts';
 import type { ConnectionKind, ConnectionState, InitializeInfo, ItemInfo, ProgressAnswer, ShowErrorInfo } from './types.ts';
 
 /** Version of this protocol; both sides must agree. */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /**
  * The first message a handler worker posts on its global scope, as soon as

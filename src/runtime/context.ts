@@ -23,6 +23,10 @@ export interface HandlerContext {
   readonly cookie: unknown;
   /** The user started the session and is watching. */
   readonly mayBotherUser: boolean;
+  /** 1, or n + 1 for the manager's automatic retry of a session that failed at attempt n. */
+  readonly attempt: number;
+  /** Should this session fail, the manager will not retry it automatically (Background Sync's `lastChance`). */
+  readonly lastChance: boolean;
   /** Aborts (with `E_ABORT`) when the session is cancelled. */
   readonly signal: AbortSignal;
   /**
@@ -131,6 +135,8 @@ export function createContext(info: InitializeInfo, coordinator: Comlink.Remote<
     trigger: info.trigger,
     cookie: info.cookie,
     mayBotherUser: info.mayBotherUser,
+    attempt: info.attempt,
+    lastChance: info.lastChance,
     signal: state.controller.signal,
     async establishConnection<K extends ConnectionKind = ConnectionKind>(name?: string | null, kind?: K): Promise<ChannelOf<K>> {
       const grant = unwrap(await coordinator.establishConnection(name ?? null, kind ?? null));

@@ -17,6 +17,8 @@ export const RESERVED_ERROR_ID_PREFIX = 'syncmgr:';
 /** The failure of a whole handler; `…:item:<itemId>` that of one item. */
 export const FAILURE_ERROR_ID = 'syncmgr:failure';
 const ITEM_FAILURE_PREFIX = 'syncmgr:failure:item:';
+/** A handler's automatic retry, waiting for its time (an information entry, not actionable). */
+export const RETRY_ERROR_ID = 'syncmgr:retry';
 const CONNECT_PREFIX = 'syncmgr:connect:';
 
 const VERBS: Partial<Record<HandlerOutcome, string>> = { failed: 'failed', crashed: 'crashed', 'timed-out': 'timed out' };
@@ -43,6 +45,25 @@ export function failureEntry(at: FailureContext, outcome: HandlerOutcome, phase:
 export function connectFailureEntry(at: FailureContext, endpoint: string, error: Error): LogEntry {
   const { code, message } = toStoredError(error);
   return entry(at, CONNECT_PREFIX + endpoint, null, code, `${at.handlerName} could not connect to '${endpoint}': ${message}`);
+}
+
+/**
+ * The manager will retry a handler by itself: `attempt` is the retry's (2 for
+ * the first retry), `retries` how many there are at most, `delay` the wait in
+ * ms, `retryAfter` whether the failure asked for that wait.
+ */
+export function retryEntry(at: FailureContext, attempt: number, retries: number, delay: number, retryAfter: boolean): LogEntry {
+  const why = retryAfter ? ', as its failure asked (Retry-After)' : '';
+  const text = `${at.handlerName}: automatic retry ${attempt - 1} of ${retries} in ${formatSeconds(delay)}${why}.`;
+  return {
+    errorId: RETRY_ERROR_ID, level: 'information', text: text.slice(0, MAX_LOG_TEXT_LENGTH), handlerId: at.handlerId, itemId: null,
+    actionable: false, time: Date.now(), sessionId: at.sessionId,
+  };
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s < 10 ? Math.round(s * 10) / 10 : Math.round(s)} s`;
 }
 
 /** Which of a handler's entries the session `summary` tells of resolves: failure entries of earlier sessions that it succeeded past. */

@@ -28,7 +28,7 @@ import { HandlerStores } from './handler-stores.ts';
 import { RunningJournal, type LiveJournal } from './journal.ts';
 import { interrupt, readStoredRows, restoreState, type NumberedSession } from './loader.ts';
 import { LogBook, MAX_LOG_ENTRIES, type LogEntry } from './log-book.ts';
-import { resolvedFailures } from './failure-entries.ts';
+import { RETRY_ERROR_ID, resolvedFailures } from './failure-entries.ts';
 import { fallbackEntry, unreadableRecordsEntry, unstorableEntry } from './own-entries.ts';
 import { KEYS, MAX_SESSION_HISTORY, STATE_SCHEMA_VERSION, type ItemRecord, type SessionSummary, type StoredError } from './records.ts';
 
@@ -250,6 +250,13 @@ export class ManagerState {
     if (evicted.length) this.#logChanged('delete', evicted);
   }
 
+  /** Deletes the handler's entries `match` picks; how many went. */
+  deleteLogWhere(handlerId: string, match: (entry: LogEntry) => boolean): number {
+    const removed = this.#log.deleteWhere(handlerId, match);
+    if (removed.length) this.#logChanged('delete', removed);
+    return removed.length;
+  }
+
   deleteLog(handlerId: string, errorId?: string): number {
     const removed = this.#log.delete(handlerId, errorId);
     if (removed.length) this.#logChanged('delete', removed);
@@ -265,6 +272,10 @@ export class ManagerState {
     this.#log.restore(stored.log);
     this.#sessions = stored.sessions;
     this.#loaded = true;
+    // An automatic retry waits in the memory of the manager that planned it: none outlives a reload.
+    const stale: LogEntry[] = [];
+    for (const handlerId of this.#options.handlerNames.keys()) stale.push(...this.#log.deleteWhere(handlerId, (e) => e.errorId === RETRY_ERROR_ID));
+    if (stale.length) this.#logChanged('delete', stale);
     for (const change of this.#beforeLoad.splice(0)) change();
     if (stored.dropped > 0) this.addLog(unreadableRecordsEntry(stored.dropped));
     if (stored.journal) await this.#recover(stored.journal);

@@ -12,6 +12,7 @@
 import { expect, test } from 'vitest';
 import { cookie, inlineHandler, scripted, testBed } from '../fixtures/harness.ts';
 import { pageEnvironment } from '../fixtures/page-environment.ts';
+import { until } from '../fixtures/until.ts';
 import type { SessionResult, SyncManager } from '../../src/index.ts';
 
 const bed = testBed();
@@ -29,15 +30,6 @@ function ends(m: SyncManager): SessionResult[] {
   const list: SessionResult[] = [];
   m.addEventListener('sessionend', (e) => list.push(e.result!));
   return list;
-}
-
-/** Resolves once `check()` holds, polling every 10 ms for up to `timeout` ms. */
-async function until(check: () => boolean, what: string, timeout = 15_000): Promise<void> {
-  const end = performance.now() + timeout;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`waited ${timeout} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
